@@ -1,0 +1,149 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from riffweb.studio import access
+from riffweb.studio.audio_response import audio_response
+from riffweb.studio.forms import ProfessionalForm, ProjectForm
+from riffweb.studio.models import Song, Transform
+from riffweb.upstream.tasks import enqueue_transform
+
+RECENT_REQUESTS = 30
+
+
+def _fresh_form(form_class, **kwargs):
+    return form_class(
+        dialect=settings.RIFFWEB_UPSTREAM_DIALECT, initial={"idempotency_key": uuid.uuid4()}, **kwargs
+    )
+
+
+@login_required
+@require_GET
+def project_list(request):
+    projects = access.projects_for(request.user).order_by("name")
+    return render(
+        request, "studio/project_list.html", {"projects": projects, "form": ProjectForm()}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_create(request):
+    form = ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        project = type(form.instance).create_for(request.user, **form.cleaned_data)
+        return redirect(project)
+    projects = access.projects_for(request.user).order_by("name")
+    return render(request, "studio/project_list.html", {"projects": projects, "form": form})
+
+
+@login_required
+@require_GET
+def project_detail(request, pk: int):
+    project, membership = access.get_project_for(request.user, pk)
+    transforms = (
+        project.transforms.prefetch_related("songs")
+        .filter(songs__deleted_at__isnull=True)
+        .distinct()[:RECENT_REQUESTS]
+    )
+    return render(
+        request,
+        "studio/project_detail.html",
+        {
+            "project": project,
+            "membership": membership,
+            "transforms": transforms,
+            "form": _fresh_form(ProfessionalForm),
+        },
+    )
+
+
+@login_required
+@require_POST
+def professional_create(request, pk: int):
+    project, membership = access.get_project_for(request.user, pk, need="edit")
+    form = ProfessionalForm(request.POST, dialect=settings.RIFFWEB_UPSTREAM_DIALECT)
+    created = None
+    if form.is_valid():
+        created = _create_transform(request.user, project, Transform.Mode.PROFESSIONAL, form)
+        if not request.htmx:
+            return redirect(project)
+        form = _fresh_form(ProfessionalForm)
+    context = {"project": project, "membership": membership, "form": form, "created": created}
+    return render(request, "studio/project_detail.html#transform-form", context)
+
+
+def _create_transform(user, project, mode: str, form) -> Transform:
+    """Store the request and its two variants, then hand it to the worker cluster.
+
+    A re-sent form carries the same idempotency key and gets the request it already made.
+    """
+    key = form.cleaned_data.pop("idempotency_key")
+    existing = Transform.objects.filter(idempotency_key=key, project=project).first()
+    if existing:
+        return existing
+    try:
+        with transaction.atomic():
+            transform = form.save(commit=False)
+            transform.project, transform.created_by, transform.mode = project, user, mode
+            transform.idempotency_key = key
+            transform.dialect = settings.RIFFWEB_UPSTREAM_DIALECT
+            transform.save()
+            for variant in (0, 1):
+                Song.objects.create(
+                    transform=transform,
+                    project=project,
+                    variant=variant,
+                    title=transform.title,
+                    lyrics=transform.lyrics,
+                    tags=transform.tags,
+                )
+            transaction.on_commit(lambda: enqueue_transform(transform.pk))
+    except IntegrityError:
+        # Two copies of one form raced; the first one won.
+        return Transform.objects.get(idempotency_key=key, project=project)
+    return transform
+
+
+@login_required
+@require_GET
+def song_detail(request, pk: int):
+    song = access.get_song_for(request.user, pk)
+    siblings = song.transform.songs.filter(deleted_at__isnull=True).exclude(pk=song.pk)
+    return render(request, "studio/song_detail.html", {"song": song, "siblings": siblings})
+
+
+@login_required
+@require_GET
+def song_status(request, pk: int):
+    song = access.get_song_for(request.user, pk)
+    response = render(request, "studio/_song.html#song-status", {"song": song})
+    if song.is_finished:
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+def _song_file(request, pk: int, as_download: bool) -> HttpResponse:
+    song = access.get_song_for(request.user, pk)
+    if not song.is_playable:
+        raise Http404("This song has no audio yet.")
+    name = song.download_name() if as_download else None
+    return audio_response(request, song.audio, song.audio_format, name)
+
+
+@login_required
+@require_GET
+def song_audio(request, pk: int):
+    return _song_file(request, pk, as_download=False)
+
+
+@login_required
+@require_GET
+def song_download(request, pk: int):
+    return _song_file(request, pk, as_download=True)

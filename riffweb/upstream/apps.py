@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UpstreamConfig(AppConfig):
+    name = "riffweb.upstream"
+    verbose_name = "Upstream"

@@ -1,0 +1,2 @@
+def enqueue_transform(transform_id: int) -> None:
+    raise NotImplementedError("the pipeline is being built")
