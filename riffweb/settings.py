@@ -107,6 +107,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env("SQLITE_PATH", str(BASE_DIR / "var" / "riffweb.sqlite3")),
+            # A file, not memory, so that a test's worker cluster (another process) sees it.
+            "TEST": {"NAME": env("SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test.sqlite3"))},
             # The web process and the worker cluster write to one file: wait for locks
             # instead of failing, and let readers run beside the writer.
             "OPTIONS": {
