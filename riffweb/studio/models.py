@@ -247,7 +247,7 @@ class Song(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["-created_at", "variant", "-pk"]
+        ordering = ["-transform_id", "variant"]
         constraints = [
             models.UniqueConstraint(
                 fields=["transform", "variant"], name="one_song_per_transform_variant"

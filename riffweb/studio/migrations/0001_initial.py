@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
                 ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='songs', to='studio.project')),
             ],
             options={
-                'ordering': ['-created_at', 'variant', '-pk'],
+                'ordering': ['-transform_id', 'variant'],
             },
         ),
         migrations.CreateModel(
