@@ -1,12 +1,14 @@
 """Who may do what: the one place every view, partial and file response asks.
 
-Each getter raises Http404 both when the object does not exist and when the user may not
-reach it, so that a stranger cannot tell the two apart.
+Each getter raises Http404 both when the object does not exist and when the user is not a
+member of its project, so that a stranger cannot tell the two apart; a member whose role
+is too small gets PermissionDenied (403), since they know the object exists.
 """
 
 from typing import Literal
 
 from django.db.models import QuerySet
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from riffweb.studio.models import Membership, Project, Song, Transform, Upload
@@ -36,8 +38,10 @@ def membership_for(user, project_id: int) -> Membership | None:
 
 def _check(user, project_id: int, need: Need) -> Membership:
     membership = membership_for(user, project_id)
-    if membership is None or membership.role not in _ROLES_FOR[need]:
+    if membership is None:
         raise Http404("No such project.")
+    if membership.role not in _ROLES_FOR[need]:
+        raise PermissionDenied(f"Your role in this project ({membership.role}) cannot do this.")
     return membership
 
 

@@ -36,7 +36,13 @@ class ProjectForm(forms.ModelForm):
 class TransformForm(forms.ModelForm):
     """Base for every request form: carries the key that makes a re-sent form harmless."""
 
-    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    idempotency_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This form is out of date: reload the page and submit again.",
+            "invalid": "This form is out of date: reload the page and submit again.",
+        },
+    )
 
     def __init__(self, *args, dialect: str, **kwargs):
         super().__init__(*args, **kwargs)
