@@ -50,3 +50,15 @@ ensure_venv() {
   export PATH="$ROOT/.venv/bin:$PATH"
   export VIRTUAL_ENV="$ROOT/.venv"
 }
+
+# The front-end files riffweb serves (wavesurfer.js), exactly as package-lock.json pins them.
+ensure_node_modules() {
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "riffweb needs npm (Node.js) to install its pinned front-end files: 'apt-get install npm'." >&2
+    exit 1
+  fi
+  if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.riffweb-lock; then
+    npm ci --no-audit --no-fund --loglevel=error
+    cp package-lock.json node_modules/.riffweb-lock
+  fi
+}
