@@ -76,6 +76,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "riffweb.studio.context_processors.studio",
+                "riffweb.upstream.context_processors.upstream_health",
             ],
         },
     },
@@ -179,6 +180,19 @@ RIFFWEB_UPSTREAM_URL = env("RIFFWEB_UPSTREAM_URL", "http://127.0.0.1:8001").rstr
 RIFFWEB_UPSTREAM_TOKEN = env("RIFFWEB_UPSTREAM_TOKEN")
 # Public base URL of this site, used to build callback and signed upload URLs for the upstream.
 RIFFWEB_PUBLIC_URL = env("RIFFWEB_PUBLIC_URL").rstrip("/")
+
+# Tracking (riffweb/upstream/tracker.py). Seconds unless named otherwise.
+RIFFWEB_UPSTREAM_FEED_CHUNK = int(env("RIFFWEB_UPSTREAM_FEED_CHUNK", "50"))  # ids per feed call
+RIFFWEB_UPSTREAM_DEADLINE = float(env("RIFFWEB_UPSTREAM_DEADLINE", str(20 * 60)))
+RIFFWEB_UPSTREAM_EXPECTED_SECONDS = float(env("RIFFWEB_UPSTREAM_EXPECTED_SECONDS", "60"))
+RIFFWEB_POLL_FIRST = float(env("RIFFWEB_POLL_FIRST", "3"))
+RIFFWEB_POLL_MIN = float(env("RIFFWEB_POLL_MIN", "1"))
+RIFFWEB_POLL_MAX = float(env("RIFFWEB_POLL_MAX", "20"))
+# With callbacks (dialect B and RIFFWEB_PUBLIC_URL set) polling is only the safety net.
+RIFFWEB_CALLBACK_SAFETY_POLL = float(env("RIFFWEB_CALLBACK_SAFETY_POLL", "90"))
+RIFFWEB_PUMP_SECONDS = float(env("RIFFWEB_PUMP_SECONDS", "15"))
+RIFFWEB_DOWNLOAD_THREADS = int(env("RIFFWEB_DOWNLOAD_THREADS", "4"))
+RIFFWEB_DOWNLOAD_DEADLINE = float(env("RIFFWEB_DOWNLOAD_DEADLINE", "30"))
 
 RIFFWEB_AUDIO_MAX_BYTES = int(env("RIFFWEB_AUDIO_MAX_BYTES", str(80 * 1024 * 1024)))
 RIFFWEB_UPLOAD_MAX_BYTES = int(env("RIFFWEB_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))

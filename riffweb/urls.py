@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("upstream/", include("riffweb.upstream.urls")),
     path("", include("riffweb.accounts.urls")),
     path("", include("riffweb.studio.urls")),
 ]

@@ -1,0 +1,511 @@
+"""The one module that speaks HTTP to the upstream, in either dialect (CONTRACT.md §4).
+
+Every answer becomes a typed result or one of the exceptions below; nothing else in riffweb
+knows status codes, JSON shapes or unit scales. Internally every strength and every compose
+time range is a 0–1 float; they are converted here. The bearer token is sent in a header
+and never appears in a log line, an exception message or a kept body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+import requests
+
+log = logging.getLogger(__name__)
+
+RIFFUSION = "riffusion"  # dialect A: /riffusion/...
+USEAPI = "useapi"  # dialect B: /v1/riffusion/music/...
+
+# (connect, read) seconds. Creates may take a while to be accepted; status calls are cheap.
+CREATE_TIMEOUT = (3.05, 30)
+STATUS_TIMEOUT = (3.05, 10)
+UPLOAD_TIMEOUT = (3.05, 120)
+
+DEFAULT_MODEL = {RIFFUSION: "FUZZ-1.1", USEAPI: "FUZZ-0.8"}
+BODY_KEPT = 4000
+
+
+class UpstreamError(Exception):
+    """Base of every upstream failure. `detail` is for operators (body kept, token redacted)."""
+
+    def __init__(self, message: str, detail: str = "", status: int | None = None):
+        super().__init__(message)
+        self.detail = detail
+        self.status = status
+
+
+class UpstreamBusy(UpstreamError):
+    """429: wait `retry_after` seconds, then try again."""
+
+    def __init__(self, message: str, retry_after: float, detail: str = "", status: int = 429):
+        super().__init__(message, detail, status)
+        self.retry_after = retry_after
+
+
+class UpstreamUnavailable(UpstreamError):
+    """5xx, a connection error or a malformed body: retry with backoff."""
+
+
+class UpstreamRejected(UpstreamError):
+    """422: the upstream's moderation refused the request. `reason` can be shown."""
+
+    def __init__(self, reason: str, detail: str = "", status: int = 422):
+        super().__init__(f"The upstream declined this request ({reason}).", detail, status)
+        self.reason = reason
+
+
+class UpstreamAuthError(UpstreamError):
+    """401 or 596: the account or token needs an operator; no call will succeed until then."""
+
+
+class UpstreamInvalid(UpstreamError):
+    """400 (or another 4xx): the request itself is wrong. `reason` can be shown."""
+
+    def __init__(self, reason: str, detail: str = "", status: int = 400):
+        super().__init__(reason, detail, status)
+        self.reason = reason
+
+
+class UpstreamTimeout(UpstreamError):
+    """A create was sent and no answer came: the upstream may or may not have started it."""
+
+
+@dataclass
+class Prompt:
+    text: str
+    strength: float = 0.5  # 0–1
+    start: float = 0.0  # 0–1 of the song
+    end: float = 1.0
+
+
+@dataclass
+class Request:
+    """One creation request in riffweb's own terms (0–1 scales, seconds for song positions)."""
+
+    mode: str
+    title: str = ""
+    lyrics: str = ""
+    tags: str = ""
+    topic: str = ""
+    model: str = ""
+    instrumental: bool = False
+    seed: int | None = None
+    prompts: list[Prompt] = field(default_factory=list)
+    lyrics_strength: float | None = None
+    sound_prompt_strength: float | None = None
+    weirdness: float | None = None
+    cover_strength: float | None = None
+    variation_strength: float | None = None
+    extend_at: float | None = None
+    replace_start: float | None = None
+    replace_end: float | None = None
+    riff_id: str = ""
+    audio_upload_id: str = ""
+    reply_url: str = ""
+    reply_ref: str = ""
+
+
+@dataclass
+class Track:
+    """One track's state as the upstream reported it, in either dialect."""
+
+    id: str
+    state: str  # "running", "done" or "failed"
+    progress: int | None = None  # 0–100 when the upstream said
+    audio_url: str = ""  # only final when state == "done"
+    title: str = ""
+    lyrics: str = ""
+    duration: float | None = None
+    error: str = ""
+    raw_status: str = ""
+    raw: dict = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class UploadInfo:
+    id: str
+    state: str  # "pending", "ready", "flagged" or "failed"
+    audio_upload_id: str = ""
+    lyrics: str = ""
+
+
+# --- conversions at the boundary -------------------------------------------------------
+
+
+def percent(x: float | None, low: int = 0, high: int = 100) -> int | None:
+    """0–1 → integer percent, clamped to [low, high] (prompt strengths: 20–100)."""
+    if x is None:
+        return None
+    return max(low, min(high, round(float(x) * 100)))
+
+
+def unit(x: float | None) -> float | None:
+    if x is None:
+        return None
+    return max(0.0, min(1.0, float(x)))
+
+
+def track_state(word: str) -> str:
+    """CONTRACT §4.3: done words, failure words, and anything else is still running."""
+    w = (word or "").strip().lower()
+    if w in {"success", "succeeded", "complete", "completed", "done"}:
+        return "done"
+    if any(bad in w for bad in ("fail", "error", "flag")):
+        return "failed"
+    return "running"
+
+
+def _number(value) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None  # NaN is no number
+
+
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
+
+
+# --- the client ---------------------------------------------------------------------------
+
+
+class Client:
+    def __init__(self, dialect: str, base_url: str, token: str = "", session=None):
+        if dialect not in {RIFFUSION, USEAPI}:
+            raise ValueError(f"unknown upstream dialect {dialect!r}")
+        self.dialect = dialect
+        self.base_url = base_url.rstrip("/")
+        self._token = token or ""
+        self.session = session or requests.Session()
+        self.session.trust_env = False
+
+    def __repr__(self) -> str:  # never the token
+        return f"<Client {self.dialect} {self.base_url}>"
+
+    # --- transport ---
+
+    def _redact(self, text: str) -> str:
+        if self._token and self._token in text:
+            text = text.replace(self._token, "[token]")
+        return text
+
+    def _call(self, method: str, path: str, *, timeout, unknown_on_timeout=False, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        headers.setdefault("Accept", "application/json")
+        where = f"{method} {path.split('?')[0]}"
+        try:
+            response = self.session.request(
+                method, self.base_url + path, headers=headers, timeout=timeout,
+                allow_redirects=False, **kwargs
+            )
+        except requests.ConnectTimeout as exc:
+            raise UpstreamUnavailable("The upstream did not accept a connection.", f"{where}: {type(exc).__name__}") from None
+        except requests.Timeout as exc:
+            if unknown_on_timeout:
+                raise UpstreamTimeout(
+                    "The upstream did not answer in time.", f"{where}: {type(exc).__name__}"
+                ) from None
+            raise UpstreamUnavailable("The upstream did not answer in time.", f"{where}: timeout") from None
+        except requests.RequestException as exc:
+            raise UpstreamUnavailable(
+                "The upstream could not be reached.", f"{where}: {type(exc).__name__}: {self._redact(str(exc))[:500]}"
+            ) from None
+        return self._answer(response, where)
+
+    def _answer(self, response, where: str):
+        body = self._redact(response.text[:BODY_KEPT])
+        detail = f"{where} → HTTP {response.status_code}: {body}"
+        code = response.status_code
+        data = None
+        try:
+            data = response.json()
+        except ValueError:
+            pass
+        if code == 429:
+            retry_after = _number(response.headers.get("Retry-After"))
+            if retry_after is None or retry_after < 0:
+                retry_after = random.uniform(10, 30)
+            raise UpstreamBusy("The upstream is busy.", min(retry_after, 600.0), detail)
+        if code in (401, 403, 596):
+            message = (
+                "The upstream refused our token (HTTP 401): check RIFFWEB_UPSTREAM_TOKEN."
+                if code != 596
+                else "The upstream account has a pending error (HTTP 596): it needs an operator."
+            )
+            raise UpstreamAuthError(message, detail, code)
+        if code == 422:
+            reason = "moderation"
+            if isinstance(data, dict):
+                reason = _text(data.get("reason")) or _text(data.get("error")) or reason
+            raise UpstreamRejected(reason, detail)
+        if code >= 500 or code in (408, 425):
+            raise UpstreamUnavailable(f"The upstream failed (HTTP {code}).", detail, code)
+        if 300 <= code < 500:
+            reason = ""
+            if isinstance(data, dict):
+                reason = _text(data.get("error")) or _text(data.get("detail")) or _text(data.get("message"))
+            raise UpstreamInvalid(reason or f"The upstream refused the request (HTTP {code}).", detail, code)
+        if data is None:
+            raise UpstreamUnavailable("The upstream sent an answer we cannot read.", detail, code)
+        return data
+
+    # --- creation ---
+
+    def create(self, req: Request) -> list[str]:
+        """Send one creation request; return the upstream's ids (one or two)."""
+        path, payload = (self._create_a if self.dialect == RIFFUSION else self._create_b)(req)
+        data = self._call("POST", path, json=payload, timeout=CREATE_TIMEOUT, unknown_on_timeout=True)
+        ids = self._ids(data)
+        if not ids:
+            raise UpstreamUnavailable(
+                "The upstream accepted the request but sent no id.",
+                f"POST {path} → {self._redact(json.dumps(data)[:BODY_KEPT])}",
+            )
+        return ids
+
+    @staticmethod
+    def _ids(data) -> list[str]:
+        """CONTRACT §4.1: `jobs[].id`, `job_id` or `id`; one or two ids."""
+        if isinstance(data, list):
+            data = {"jobs": data}
+        if not isinstance(data, dict):
+            return []
+        jobs = data.get("jobs")
+        if isinstance(jobs, list):
+            ids = [str(j["id"]) for j in jobs if isinstance(j, dict) and j.get("id") not in (None, "")]
+            ids += [str(j) for j in jobs if isinstance(j, (str, int))]
+            if ids:
+                return ids
+        for key in ("job_id", "id"):
+            if data.get(key) not in (None, ""):
+                return [str(data[key])]
+        return []
+
+    def _create_a(self, req: Request) -> tuple[str, dict]:
+        model = req.model or DEFAULT_MODEL[RIFFUSION]
+        if req.mode == "inspiration":
+            return "/riffusion/generate/topic", {
+                "model": model, "topic": req.topic, "instrumental": req.instrumental
+            }
+        payload = {
+            "model": model,
+            "lyrics": "" if req.instrumental else req.lyrics,
+            "tag": req.tags,
+            "title": req.title,
+            "instrumental": req.instrumental,
+        }
+        if req.mode in {"cover", "extend", "inpaint", "swap_vocals", "swap_sound"}:
+            morph = {"transform": req.mode}
+            if req.riff_id:
+                morph["riff_id"] = req.riff_id
+            else:
+                morph["audio_upload_id"] = req.audio_upload_id
+            if req.mode == "extend":
+                morph["crop_end_at"] = req.extend_at
+            if req.mode == "inpaint":
+                morph["replace_start_at"] = req.replace_start
+                morph["replace_end_at"] = req.replace_end
+            for key, value in (
+                ("normalized_lyrics_strength", req.lyrics_strength),
+                ("normalized_sound_prompt_strength", req.sound_prompt_strength),
+                ("normalized_weirdness", req.weirdness),
+                ("normalized_cover_strength", req.cover_strength),
+                ("normalized_variation_strength", req.variation_strength),
+            ):
+                if value is not None:
+                    morph[key] = unit(value)
+            payload["morph"] = morph
+        elif req.mode != "professional":
+            raise UpstreamInvalid(f"This upstream cannot do {req.mode}.")
+        return "/riffusion/generate", payload
+
+    def _create_b(self, req: Request) -> tuple[str, dict]:
+        payload: dict = {}
+        if req.mode == "inspiration":
+            path = "/v1/riffusion/music/create-prompt"
+            payload = {"prompt": req.topic, "instrumental": req.instrumental}
+        elif req.mode in {"professional", "compose", "cover", "extend", "inpaint"}:
+            path = "/v1/riffusion/music/create-compose"
+            prompts = req.prompts or [Prompt(text=req.tags or req.title or "music")]
+            for n, prompt in enumerate(prompts[:3], start=1):
+                payload[f"prompt_{n}"] = prompt.text
+                payload[f"prompt_{n}_strength"] = percent(prompt.strength, 20, 100)
+                payload[f"prompt_{n}_start"] = percent(prompt.start)
+                payload[f"prompt_{n}_end"] = percent(prompt.end)
+            if req.lyrics and not req.instrumental:
+                payload["lyrics"] = req.lyrics
+            if req.title:
+                payload["title"] = req.title
+            payload["instrumental"] = req.instrumental
+            if req.lyrics_strength is not None:
+                payload["lyrics_strength"] = percent(req.lyrics_strength)
+            if req.weirdness is not None:
+                payload["lyrics_weirdness"] = percent(req.weirdness)
+            if req.mode in {"cover", "extend", "inpaint"}:
+                payload["transform"] = req.mode
+                if req.riff_id:
+                    payload["riff_id"] = req.riff_id
+                else:
+                    payload["audio_upload_id"] = req.audio_upload_id
+                if req.mode == "cover" and req.cover_strength is not None:
+                    # cover_variation is how far the cover may wander: the opposite of
+                    # how faithfully it follows the original.
+                    payload["cover_variation"] = percent(1 - req.cover_strength)
+                if req.mode == "extend":
+                    payload["extend_after_seconds"] = req.extend_at
+                if req.mode == "inpaint":
+                    payload["replace_start_seconds"] = req.replace_start
+                    payload["replace_end_seconds"] = req.replace_end
+        else:
+            raise UpstreamInvalid(f"This upstream cannot do {req.mode.replace('_', ' ')}.")
+        payload["model"] = req.model or DEFAULT_MODEL[USEAPI]
+        if req.seed is not None:
+            payload["seed"] = max(0, min(2147483647, int(req.seed)))
+        if req.reply_url:
+            payload["replyUrl"] = req.reply_url[:1024]
+            payload["replyRef"] = req.reply_ref[:1024]
+        return path, payload
+
+    # --- tracking ---
+
+    def feed(self, ids: list[str]) -> dict[str, Track]:
+        """Dialect A: the state of many tracks in one call, keyed by id (never by position)."""
+        path = "/riffusion/feed/" + ",".join(quote(i, safe="") for i in ids)
+        data = self._call("GET", path, timeout=STATUS_TIMEOUT)
+        items = self.track_items(data)
+        if items is None:
+            raise UpstreamUnavailable(
+                "The upstream sent an answer we cannot read.",
+                f"GET /riffusion/feed → {self._redact(json.dumps(data)[:BODY_KEPT])}",
+            )
+        wanted = set(ids)
+        tracks = {}
+        for item in items:
+            track = parse_track(item)
+            if track and track.id in wanted:
+                tracks[track.id] = track
+        return tracks
+
+    def job(self, job_id: str) -> list[Track]:
+        """Dialect B: the song objects of one job."""
+        data = self._call("GET", f"/v1/riffusion/music/?id={quote(job_id, safe='')}", timeout=STATUS_TIMEOUT)
+        items = self.track_items(data)
+        if items is None:
+            raise UpstreamUnavailable(
+                "The upstream sent an answer we cannot read.",
+                f"GET /v1/riffusion/music/ → {self._redact(json.dumps(data)[:BODY_KEPT])}",
+            )
+        return [t for t in (parse_track(i) for i in items) if t]
+
+    @staticmethod
+    def track_items(data) -> list[dict] | None:
+        """CONTRACT §4.2: a top-level array, an object holding them, or a single object."""
+        if isinstance(data, list):
+            return [i for i in data if isinstance(i, dict)]
+        if isinstance(data, dict):
+            for key in ("data", "songs", "generations", "jobs", "tracks"):
+                if isinstance(data.get(key), list):
+                    return [i for i in data[key] if isinstance(i, dict)]
+            if "id" in data:
+                return [data]
+        return None
+
+    # --- uploads ---
+
+    def upload_url(self, url: str) -> str:
+        """Dialect A: let the upstream fetch our signed copy; returns an audio_upload_id."""
+        data = self._call("POST", "/riffusion/upload", json={"url": url}, timeout=UPLOAD_TIMEOUT)
+        ids = self._ids(data) if isinstance(data, dict) else []
+        if isinstance(data, dict) and data.get("audio_upload_id"):
+            return str(data["audio_upload_id"])
+        if not ids:
+            raise UpstreamUnavailable("The upstream accepted the upload but sent no id.", json.dumps(data)[:BODY_KEPT])
+        return ids[0]
+
+    def upload_bytes(self, data: bytes, file_name: str, content_type: str) -> UploadInfo:
+        answer = self._call(
+            "POST",
+            f"/v1/riffusion/music/upload-audio/?file_name={quote(file_name, safe='')}",
+            data=data,
+            headers={"Content-Type": content_type},
+            timeout=UPLOAD_TIMEOUT,
+        )
+        return self._upload_info(answer)
+
+    def upload_status(self, upload_id: str) -> UploadInfo:
+        answer = self._call(
+            "GET", f"/v1/riffusion/music/upload-audio/?id={quote(upload_id, safe='')}", timeout=STATUS_TIMEOUT
+        )
+        return self._upload_info(answer, upload_id)
+
+    def _upload_info(self, data, known_id: str = "") -> UploadInfo:
+        if not isinstance(data, dict):
+            raise UpstreamUnavailable("The upstream sent an answer we cannot read.", str(data)[:BODY_KEPT])
+        upload_id = _text(data.get("id")) or _text(data.get("job_id")) or known_id
+        if not upload_id:
+            raise UpstreamUnavailable("The upstream accepted the upload but sent no id.", json.dumps(data)[:BODY_KEPT])
+        word = _text(data.get("status")).lower()
+        if data.get("is_flagged"):
+            state = "flagged"
+        elif word in {"complete", "completed", "success", "done"}:
+            state = "ready"
+        elif any(bad in word for bad in ("fail", "error")):
+            state = "failed"
+        else:
+            state = "pending"
+        return UploadInfo(
+            id=upload_id,
+            state=state,
+            audio_upload_id=_text(data.get("audio_upload_id")) or upload_id.split(":")[0],
+            lyrics=_text(data.get("transcribed_lyrics")) or _text(data.get("lyrics")),
+        )
+
+
+def parse_track(item: dict) -> Track | None:
+    """One track or song object of either dialect → Track; None when it has no id."""
+    if not isinstance(item, dict) or item.get("id") in (None, ""):
+        return None
+    raw_status = _text(item.get("status"))
+    state = track_state(raw_status)
+    progress = _number(item.get("process", item.get("progress")))
+    audio_url = _text(item.get("audio_url")) or _text(item.get("download_url"))
+    if not audio_url:
+        for generation in item.get("generations") or []:
+            if isinstance(generation, dict) and _text(generation.get("audio_url")):
+                audio_url = generation["audio_url"]
+                break
+    if state == "done":
+        progress = 100
+    elif progress is not None:
+        progress = max(0, min(99, round(progress)))
+    error = _text(item.get("error")) or _text(item.get("error_message")) or _text(item.get("reason"))
+    return Track(
+        id=str(item["id"]),
+        state=state,
+        progress=None if progress is None else int(progress),
+        audio_url=audio_url,
+        title=_text(item.get("title")),
+        lyrics=_text(item.get("lyrics")),
+        duration=_number(item.get("duration", item.get("duration_s"))),
+        error=error[:400],
+        raw_status=raw_status,
+        raw=item,
+    )
+
+
+def configured() -> Client:
+    from django.conf import settings
+
+    return Client(
+        settings.RIFFWEB_UPSTREAM_DIALECT,
+        settings.RIFFWEB_UPSTREAM_URL,
+        settings.RIFFWEB_UPSTREAM_TOKEN,
+    )

@@ -1,0 +1,62 @@
+"""The pipeline's own state: one row that the worker clusters share.
+
+Per-request and per-song progress lives on the studio's Transform and Song rows; this row
+holds what belongs to the upstream as a whole: which pump holds the tracking lease, when a
+cluster last did work (the heartbeat operators watch), and whether the upstream needs an
+operator's attention.
+"""
+
+from django.db import models
+from django.utils import timezone
+
+
+class UpstreamState(models.Model):
+    SINGLETON = 1
+
+    # The pump (see tracker.py) runs in one worker at a time across every cluster.
+    pump_owner = models.CharField(max_length=64, blank=True)
+    pump_lease_until = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    # Set by a 401 or 596 answer, cleared by the next successful call. Staff see it.
+    attention = models.CharField(max_length=300, blank=True)
+    attention_since = models.DateTimeField(null=True, blank=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True)
+    last_error_detail = models.TextField(blank=True, help_text="for operators only")
+
+    # Ids per feed call; drops to 2 when the upstream refuses longer lists.
+    feed_chunk = models.PositiveSmallIntegerField(null=True, blank=True)
+    # Set by a 429 on a status call: nothing is polled before this moment.
+    busy_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "upstream state"
+
+    def __str__(self) -> str:
+        return "Upstream state"
+
+    @classmethod
+    def get(cls) -> "UpstreamState":
+        state, _ = cls.objects.get_or_create(pk=cls.SINGLETON)
+        return state
+
+    @classmethod
+    def ensure(cls) -> None:
+        cls.objects.get_or_create(pk=cls.SINGLETON)
+
+    @classmethod
+    def needs_attention(cls, message: str, detail: str = "") -> None:
+        cls.ensure()
+        now = timezone.now()
+        cls.objects.filter(pk=cls.SINGLETON).exclude(attention=message).update(
+            attention=message, attention_since=now
+        )
+        if detail:
+            cls.objects.filter(pk=cls.SINGLETON).update(last_error_detail=detail[:20000])
+
+    @classmethod
+    def call_succeeded(cls) -> None:
+        # Conditional: a healthy upstream costs no write per call.
+        cls.objects.filter(pk=cls.SINGLETON).exclude(attention="").update(
+            attention="", attention_since=None, last_ok_at=timezone.now()
+        )

@@ -1,0 +1,57 @@
+"""What the upstream calls on us: dialect B's progress callbacks, dialect A's upload fetch."""
+
+import hmac
+import json
+import logging
+
+from django.core import signing
+from django.http import Http404, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from riffweb.studio.audio_response import audio_response
+from riffweb.studio.models import Song, Transform, Upload
+from riffweb.upstream import client as upstream
+from riffweb.upstream.tracker import apply_job_tracks
+
+log = logging.getLogger(__name__)
+
+UPLOAD_LINK_SALT = "riffweb.upstream.upload-file"
+MAX_CALLBACK_BYTES = 1_000_000
+
+
+@csrf_exempt
+@require_POST
+def callback(request, transform_id: int, secret: str):
+    """Progress from the upstream. Forged (wrong secret), duplicate or late calls change nothing."""
+    transform = Transform.objects.filter(pk=transform_id).first()
+    if transform is None or not hmac.compare_digest(transform.callback_secret, secret):
+        raise Http404("No such callback.")
+    if len(request.body) > MAX_CALLBACK_BYTES:
+        return HttpResponse(status=413)
+    try:
+        data = json.loads(request.body)
+    except ValueError:
+        log.warning("transform %s: unreadable callback body", transform_id)
+        return HttpResponse(status=400)
+    if isinstance(data, dict) and data.get("replyRef") not in (None, "", str(transform_id)):
+        raise Http404("No such callback.")
+    items = upstream.Client.track_items(data) or []
+    tracks = [t for t in (upstream.parse_track(i) for i in items) if t]
+    if transform.status == Transform.Status.SUBMITTED and tracks:
+        apply_job_tracks(transform, tracks, timezone.now(), via_callback=True)
+    return JsonResponse({"ok": True})
+
+
+@require_GET
+def upload_file(request, token: str):
+    """Our copy of an upload, for dialect A's upstream to fetch; the link is signed and expires."""
+    try:
+        upload_id = signing.loads(token, salt=UPLOAD_LINK_SALT, max_age=60 * 60)
+    except signing.BadSignature:
+        raise Http404("No such file.") from None
+    upload = Upload.objects.filter(pk=upload_id, deleted_at__isnull=True).first()
+    if upload is None or not upload.audio:
+        raise Http404("No such file.")
+    return audio_response(request, upload.audio, upload.audio_format, None)
