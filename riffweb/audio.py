@@ -168,7 +168,7 @@ def _stereo_int16(samples: np.ndarray) -> np.ndarray:
         samples = np.repeat(samples, 2, axis=1)
     elif samples.shape[1] > 2:
         samples = samples[:, :2]
-    return np.ascontiguousarray((np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16))
+    return np.ascontiguousarray(np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16))
 
 
 def encode_mp3(samples: np.ndarray, sample_rate: int, bitrate: int = 192) -> bytes:

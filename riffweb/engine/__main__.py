@@ -1,0 +1,60 @@
+"""`python -m riffweb.engine`: run the local engine standalone."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+
+from .server import EngineConfig, EngineServer
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m riffweb.engine", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--render-delay", type=float, default=20.0, help="seconds a render appears to take")
+    parser.add_argument("--token", default=None, help="require Authorization: Bearer TOKEN")
+    parser.add_argument("--max-jobs", type=int, default=100, help="unfinished jobs before 429")
+    parser.add_argument("--fault-rate-429", type=float, default=0.0)
+    parser.add_argument("--fault-rate-5xx", type=float, default=0.0)
+    parser.add_argument("--fault-rate-malformed", type=float, default=0.0)
+    parser.add_argument("--seed-faults", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added to every API call")
+    parser.add_argument("--moderation-word", action="append", default=[], help="repeatable; triggers 422")
+    parser.add_argument("--fail-render-word", action="append", default=[], help="repeatable; track ends failed")
+    parser.add_argument("--trusted-url-prefix", nargs="+", action="extend", default=[])
+    parser.add_argument("--render-workers", type=int, default=2)
+    parser.add_argument("--data-dir", default=None, help="where audio is kept (default: a temp dir)")
+    args = parser.parse_args(argv)
+    config = EngineConfig(
+        host=args.host,
+        port=args.port,
+        render_delay=args.render_delay,
+        token=args.token,
+        max_jobs=args.max_jobs,
+        fault_rate_429=args.fault_rate_429,
+        fault_rate_5xx=args.fault_rate_5xx,
+        fault_rate_malformed=args.fault_rate_malformed,
+        seed_faults=args.seed_faults,
+        latency=args.latency,
+        moderation_words=tuple(args.moderation_word),
+        fail_render_words=tuple(args.fail_render_word),
+        trusted_url_prefixes=tuple(args.trusted_url_prefix),
+        render_workers=args.render_workers,
+        data_dir=args.data_dir,
+    )
+    server = EngineServer(config).start()
+    print(f"riffweb engine listening on {server.url}", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,356 @@
+"""The engine application: routing, auth, fault injection, stats, and job creation
+shared by both dialects. Independent of the HTTP server that feeds it requests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import re
+import shutil
+import tempfile
+import threading
+import time
+import urllib.request
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from riffweb import audio
+
+from . import dialect_a, dialect_b, transforms
+from .composer import SongSpec, stable_seed
+from .jobs import SUCCESS, Job, JobStore, RenderFailed, Upload, new_id
+from .store import AudioStore
+from .transforms import Stems
+from .web import ApiError, Request, Response, json_response
+
+log = logging.getLogger(__name__)
+
+MODERATED = {"is_flagged": True, "reason": "moderation", "musician_replacement_data": None}
+UNAUTHORIZED = {"error": "Unauthorized", "code": 401}
+CALLBACK_TIMEOUT = 3.0
+
+# Kinds of call: which ones need the token, which ones faults may hit.
+AUTHENTICATED = {"create", "feed", "upload", "download"}
+FAULTABLE = {"create", "feed", "upload"}
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    render_delay: float = 20.0
+    token: str | None = None
+    max_jobs: int = 100
+    fault_rate_429: float = 0.0
+    fault_rate_5xx: float = 0.0
+    fault_rate_malformed: float = 0.0
+    latency: float = 0.0
+    moderation_words: tuple[str, ...] = ()
+    fail_render_words: tuple[str, ...] = ()
+    trusted_url_prefixes: tuple[str, ...] = ()
+    render_workers: int = 2
+    seed_faults: int = 0
+    data_dir: str | None = None
+    user_id: str = "engine"
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    kind: str  # "riff" or "upload"
+    duration: float
+
+
+ROUTES: list[tuple[str, re.Pattern, Callable, str]] = [
+    ("GET", re.compile(r"/_engine/health"), lambda app, req: json_response({"ok": True}), "internal"),
+    ("GET", re.compile(r"/_engine/stats"), lambda app, req: json_response(app.stats()), "internal"),
+    (
+        "GET",
+        re.compile(r"/audio/(?P<item_id>[0-9a-f]{32})(?:/(?P<stem>vocals|instrumental))?\.(?P<fmt>mp3|wav)"),
+        lambda app, req, **kw: app.audio_file(**kw),
+        "audio",
+    ),
+    ("POST", re.compile(r"/riffusion/generate"), dialect_a.generate, "create"),
+    ("POST", re.compile(r"/riffusion/generate/topic"), dialect_a.topic, "create"),
+    ("GET", re.compile(r"/riffusion/feed/(?P<ids>[^/]+)"), dialect_a.feed, "feed"),
+    ("POST", re.compile(r"/riffusion/upload"), dialect_a.upload, "upload"),
+    ("POST", re.compile(r"/v1/riffusion/music/create-compose/?"), dialect_b.create_compose, "create"),
+    ("POST", re.compile(r"/v1/riffusion/music/create-prompt/?"), dialect_b.create_prompt, "create"),
+    ("GET", re.compile(r"/v1/riffusion/music/?"), dialect_b.music, "feed"),
+    ("POST", re.compile(r"/v1/riffusion/music/upload-audio/?"), dialect_b.upload, "upload"),
+    ("GET", re.compile(r"/v1/riffusion/music/upload-audio/?"), dialect_b.upload_status, "upload"),
+    ("GET", re.compile(r"/v1/riffusion/music/download/?"), dialect_b.download, "download"),
+]
+
+
+class EngineApp:
+    def __init__(self, config: EngineConfig):
+        self.config = config
+        if config.data_dir:
+            root, self._temp_root = Path(config.data_dir), None
+        else:
+            root = self._temp_root = Path(tempfile.mkdtemp(prefix="riffweb-engine-"))
+        self.store = AudioStore(root)
+        self.jobs = JobStore(self.store, config.render_delay, config.render_workers)
+        self.jobs.on_change = self._job_changed
+        self._faults = random.Random(config.seed_faults)
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._callbacks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-callback")
+
+    def close(self) -> None:
+        self.jobs.stop()
+        self._callbacks.shutdown(wait=True, cancel_futures=True)
+        if self._temp_root is not None:
+            shutil.rmtree(self._temp_root, ignore_errors=True)
+
+    def count(self, kind: str) -> None:
+        with self._lock:
+            self._counts[kind] += 1
+
+    # Dispatch --------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        allowed = []
+        for method, pattern, handler, kind in ROUTES:
+            match = pattern.fullmatch(request.path)
+            if not match:
+                continue
+            if method != request.method:
+                allowed.append(method)
+                continue
+            try:
+                if kind != "internal":
+                    self.count(kind)
+                if kind in AUTHENTICATED:
+                    self._guard(request, kind)
+                return handler(self, request, **match.groupdict())
+            except ApiError as exc:
+                return exc.response()
+            except Exception:  # a bug must answer 500, never kill the connection thread silently
+                log.exception("engine error on %s %s", request.method, request.path)
+                return json_response({"error": "Internal engine error", "code": 500}, 500)
+        if allowed:
+            return json_response({"error": f"Method not allowed; use {', '.join(allowed)}", "code": 405}, 405)
+        return json_response({"error": "Not found", "code": 404}, 404)
+
+    def _guard(self, request: Request, kind: str) -> None:
+        if self.config.latency > 0:
+            time.sleep(self.config.latency)
+        if self.config.token:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {self.config.token}".encode()):
+                self.count("unauthorized")
+                raise ApiError(401, UNAUTHORIZED)
+        if kind not in FAULTABLE:
+            return
+        with self._lock:
+            roll = self._faults.random()
+            code = self._faults.choice((500, 502, 503))
+        cfg = self.config
+        if roll < cfg.fault_rate_429:
+            self.count("fault_429")
+            raise ApiError(429, {"detail": "Too Many Requests"})
+        if roll < cfg.fault_rate_429 + cfg.fault_rate_5xx:
+            self.count("fault_5xx")
+            raise ApiError(code, {"error": "Injected upstream failure", "code": code})
+        if roll < cfg.fault_rate_429 + cfg.fault_rate_5xx + cfg.fault_rate_malformed:
+            self.count("fault_malformed")
+            raise _Malformed()
+
+    # Shared rules ----------------------------------------------------------------
+
+    def moderate(self, *texts: str) -> None:
+        if _contains_any(texts, self.config.moderation_words):
+            self.count("moderated")
+            raise ApiError(422, dict(MODERATED))
+
+    def check_capacity(self, user_id: str, max_jobs: int | None = None) -> None:
+        running = self.jobs.running_jobs()
+        mine = self.jobs.running_jobs(user_id)
+        if len(running) >= self.config.max_jobs or (max_jobs is not None and len(mine) >= max_jobs):
+            self.count("busy")
+            raise ApiError(
+                429,
+                {"error": f"Account {user_id} is busy executing {len(mine)} jobs", "runningJobs": mine, "code": 429},
+            )
+
+    def source(self, riff_id: str, upload_id: str, prefix: str, riff_name: str = "riff_id") -> Source | None:
+        """The track or upload a transform starts from; 400s name the offending field."""
+        if riff_id and upload_id:
+            raise ApiError.bad(f"{prefix}{riff_name}: give either {riff_name} or audio_upload_id, not both")
+        if riff_id:
+            track = self.jobs.track(riff_id)
+            if track is None:
+                raise ApiError.bad(f"{prefix}{riff_name}: no track with this id")
+            if track.status != SUCCESS:
+                raise ApiError.bad(f"{prefix}{riff_name}: the track is not finished")
+            return Source(riff_id, "riff", track.duration or 0.0)
+        if upload_id:
+            upload = self.jobs.uploads.get(upload_id.split(":")[0])
+            if upload is None:
+                raise ApiError.bad(f"{prefix}audio_upload_id: no upload with this id")
+            return Source(upload.id, "upload", upload.duration)
+        return None
+
+    def seed_for(self, body: dict, seed: int | None) -> int:
+        """Requests without a seed are seeded by their content: a repeat repeats its songs."""
+        if seed is not None:
+            return int(seed)
+        canonical = json.dumps(body, sort_keys=True, default=str)
+        return stable_seed(hashlib.sha256(canonical.encode()).hexdigest()) % 2147483648
+
+    def create(
+        self,
+        request: Request,
+        *,
+        spec: SongSpec,
+        user_id: str,
+        title: str,
+        tags: str,
+        lyrics: str,
+        fail_texts: tuple[str, ...],
+        transform: str | None = None,
+        source: Source | None = None,
+        params: dict | None = None,
+        reply_url: str | None = None,
+        reply_ref: str | None = None,
+    ) -> Job:
+        fail = _contains_any(fail_texts, self.config.fail_render_words)
+        build = self._builder(transform, source, params or {})
+
+        def work(variant: int) -> Callable[[], Stems]:
+            def run() -> Stems:
+                if fail:
+                    raise RenderFailed("The render failed: the request hit the engine's failing-render trigger.")
+                return build(replace(spec, variant=variant))
+
+            return run
+
+        job = self.jobs.submit(
+            user_id=user_id,
+            titles=title,
+            tags=tags,
+            lyrics=lyrics,
+            works=[work(0), work(1)],
+            transform=transform,
+            parent_riff_id=source.id if source and source.kind == "riff" else None,
+            audio_upload_id=source.id if source and source.kind == "upload" else None,
+            reply_url=reply_url,
+            reply_ref=reply_ref,
+            base_url=request.base_url,
+        )
+        self.count("tracks_created")
+        return job
+
+    def _builder(self, transform: str | None, source: Source | None, params: dict) -> Callable[[SongSpec], Stems]:
+        if transform is None:
+            return transforms.generate
+
+        def build(spec: SongSpec) -> Stems:
+            src = self.store.load(source.id)
+            if transform == "extend":
+                return transforms.extend(src, params["at"], spec)
+            if transform == "inpaint":
+                return transforms.inpaint(src, params["start"], params["end"], spec)
+            if transform == "swap_vocals":
+                return transforms.swap_vocals(src, spec)
+            if transform == "swap_sound":
+                return transforms.swap_sound(src, spec)
+            return transforms.cover(src, params["strength"], spec)
+
+        return build
+
+    def fetch_trusted(self, url: str, field: str) -> bytes:
+        """Download an upload URL, but only from a configured trusted prefix."""
+        if not isinstance(url, str) or not url:
+            raise ApiError.bad(f"{field}: required")
+        trusted = any(_under_prefix(url, prefix) for prefix in self.config.trusted_url_prefixes)
+        if not trusted:
+            raise ApiError.bad(f"{field}: the engine only fetches from its trusted locations")
+        try:
+            with urllib.request.urlopen(url, timeout=15) as answer:
+                data = answer.read(50 * 1024 * 1024 + 1)
+        except (OSError, ValueError) as exc:
+            raise ApiError.bad(f"{field}: could not be downloaded ({exc.__class__.__name__})") from None
+        if len(data) > 50 * 1024 * 1024:
+            raise ApiError.bad(f"{field}: larger than 50 MB")
+        return data
+
+    def add_upload(self, data: bytes, file_name: str, field: str) -> Upload:
+        try:
+            decoded = audio.decode(data)
+        except audio.AudioError:
+            raise ApiError.bad(f"{field}: not audio we can read (mp3, m4a or wav)") from None
+        stems = transforms.upload_stems(decoded.samples, decoded.sample_rate)
+        upload_id = new_id()
+        duration, _ = self.store.save(upload_id, stems)
+        now = time.time()
+        # Transcription is modelled as a short pending phase, like the hosted service.
+        upload = Upload(upload_id, new_id(), duration, decoded.format, file_name, now, now + self.config.render_delay / 4)
+        with self.jobs.lock:
+            self.jobs.uploads[upload_id] = upload
+        return upload
+
+    # Callbacks, audio, stats -------------------------------------------------------
+
+    def _job_changed(self, job: Job) -> None:
+        if not job.reply_url:
+            return
+        payload = {"replyRef": job.reply_ref, "job_id": job.id, "songs": dialect_b.job_songs(self, job)}
+        self._callbacks.submit(self._post_callback, job.reply_url, payload)
+
+    def _post_callback(self, url: str, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        req = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=CALLBACK_TIMEOUT) as answer:
+                answer.read()
+            self.count("callbacks_sent")
+        except Exception:  # a dead callback target must never disturb rendering
+            self.count("callbacks_failed")
+
+    def audio_file(self, item_id: str, fmt: str, stem: str | None = None) -> Response:
+        track = self.jobs.track(item_id)
+        if track is None or track.status != SUCCESS:
+            raise ApiError.not_found("No finished track with this id")
+        path = self.store.file(item_id, fmt, stem)
+        ctype = "audio/mpeg" if fmt == "mp3" else "audio/wav"
+        return Response(200, path.read_bytes(), ctype)
+
+    def stats(self) -> dict:
+        with self.jobs.lock:
+            tracks = {
+                t.id: {"job_id": t.job_id, "status": t.status, "created_at": t.created_at, "done_at": t.done_at}
+                for t in self.jobs.tracks.values()
+            }
+        with self._lock:
+            counts = dict(self._counts)
+        return {"counts": counts, "tracks": tracks, "running_jobs": len(self.jobs.running_jobs())}
+
+
+class _Malformed(ApiError):
+    """A 200 whose body is cut off mid-JSON, like a proxy dropping the connection."""
+
+    def __init__(self):
+        super().__init__(200, {})
+
+    def response(self) -> Response:
+        return Response(200, b'{"jobs": [{"id": "', "application/json")
+
+
+def _contains_any(texts, words) -> bool:
+    haystack = " ".join(t for t in texts if isinstance(t, str)).lower()
+    return any(w.lower() in haystack for w in words if w)
+
+
+def _under_prefix(url: str, prefix: str) -> bool:
+    if not prefix.endswith("/"):
+        prefix += "/"  # "http://host" must not also trust "http://host.evil.example"
+    return url.startswith(prefix) and "/../" not in url[len(prefix) - 1 :] and "\\" not in url

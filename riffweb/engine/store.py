@@ -1,0 +1,89 @@
+"""Where rendered tracks and uploads live: stems on disk, plans in memory.
+
+Stems are stored as 16-bit PCM (.npy) and the mix is always computed from those
+stored samples. A transform that keeps a stem therefore reuses exactly the samples
+the source's own mix was made of, so "matches the source" holds bit for bit before
+encoding.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from riffweb import audio
+
+from .composer import mix
+from .instruments import SR
+from .transforms import Stems
+
+STEM_NAMES = ("vocals", "instrumental")
+WAVEFORM_POINTS = 120
+
+
+def _to_int16(x: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+def _to_float(x: np.ndarray) -> np.ndarray:
+    return x.astype(np.float32) / np.float32(32767.0)
+
+
+class AudioStore:
+    def __init__(self, root: Path):
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._plans: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def _dir(self, item_id: str) -> Path:
+        return self.root / item_id
+
+    def save(self, item_id: str, stems: Stems) -> tuple[float, list[float]]:
+        """Store stems and the encoded mix; return (duration, waveform peaks)."""
+        folder = self._dir(item_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        vocals, instrumental = _to_int16(stems.vocals), _to_int16(stems.instrumental)
+        np.save(folder / "vocals.npy", vocals)
+        np.save(folder / "instrumental.npy", instrumental)
+        mixed = mix(_to_float(vocals), _to_float(instrumental))
+        (folder / "mix.mp3").write_bytes(audio.encode_mp3(mixed, SR))
+        with self._lock:
+            self._plans[item_id] = stems.plan
+        return len(mixed) / SR, audio.peaks(mixed, WAVEFORM_POINTS)
+
+    def has(self, item_id: str) -> bool:
+        return (self._dir(item_id) / "instrumental.npy").exists()
+
+    def load(self, item_id: str) -> Stems:
+        folder = self._dir(item_id)
+        with self._lock:
+            plan = self._plans.get(item_id)
+        return Stems(
+            vocals=_to_float(np.load(folder / "vocals.npy")),
+            instrumental=_to_float(np.load(folder / "instrumental.npy")),
+            plan=plan,
+        )
+
+    def file(self, item_id: str, fmt: str, stem: str | None = None) -> Path:
+        """Path of the mix (or one stem) as mp3 or wav, encoding it on first request."""
+        if fmt not in ("mp3", "wav") or (stem is not None and stem not in STEM_NAMES):
+            raise KeyError(fmt)
+        folder = self._dir(item_id)
+        name = f"{stem or 'mix'}.{fmt}"
+        path = folder / name
+        if path.exists():
+            return path
+        if not self.has(item_id):
+            raise KeyError(item_id)
+        if stem is None:
+            data = mix(_to_float(np.load(folder / "vocals.npy")), _to_float(np.load(folder / "instrumental.npy")))
+        else:
+            data = _to_float(np.load(folder / f"{stem}.npy"))
+        encoded = audio.encode_mp3(data, SR) if fmt == "mp3" else audio.encode_wav(data, SR)
+        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+        tmp.write_bytes(encoded)
+        tmp.replace(path)  # atomic: concurrent readers never see half a file
+        return path
