@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "riffweb.accounts",
     "riffweb.studio",
     "riffweb.upstream",
+    "riffweb.teams",
+    "riffweb.library",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +162,27 @@ STORAGES = {
 # that checks the user's right to the song.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 MEDIA_URL = "/media-not-public/"
+
+# Invitations go out by e-mail: printed to the console in development, SMTP in production.
+EMAIL_BACKEND_PATH = env(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
+if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
+    MAILERS["default"]["OPTIONS"] = {
+        "host": env("EMAIL_HOST", "localhost"),
+        "port": int(env("EMAIL_PORT", "25")),
+        "username": env("EMAIL_HOST_USER"),
+        "password": env("EMAIL_HOST_PASSWORD"),
+        "use_tls": env_bool("EMAIL_USE_TLS"),
+        "timeout": 10,
+    }
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "riffweb <riffweb@localhost>")
+# Songs stay this many days in the trash before `manage.py empty_trash` deletes them.
+RIFFWEB_TRASH_DAYS = int(env("RIFFWEB_TRASH_DAYS", "30"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

@@ -6,4 +6,6 @@ urlpatterns = [
     path("upstream/", include("riffweb.upstream.urls")),
     path("", include("riffweb.accounts.urls")),
     path("", include("riffweb.studio.urls")),
+    path("", include("riffweb.teams.urls")),
+    path("", include("riffweb.library.urls")),
 ]

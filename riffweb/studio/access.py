@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from riffweb.studio.models import Membership, Project, Song, Transform, Upload
+from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Song, Transform, Upload
 
 Need = Literal["view", "edit", "own"]
 
@@ -45,6 +45,12 @@ def _check(user, project_id: int, need: Need) -> Membership:
     return membership
 
 
+def can(user, project_id: int, need: Need) -> bool:
+    """For templates and forms that show or hide controls; views still call a getter."""
+    membership = membership_for(user, project_id)
+    return membership is not None and membership.role in _ROLES_FOR[need]
+
+
 def get_project_for(user, pk: int, need: Need = "view") -> tuple[Project, Membership]:
     try:
         project = Project.objects.get(pk=pk)
@@ -60,12 +66,46 @@ def songs_for(user) -> QuerySet[Song]:
     )
 
 
+def trashed_songs_for(user) -> QuerySet[Song]:
+    """Songs in the trash of the user's projects, until the trash is emptied."""
+    return Song.objects.filter(
+        project__in=projects_for(user).values("pk"), deleted_at__isnull=False
+    )
+
+
 def get_song_for(user, pk: int, need: Need = "view", include_trashed: bool = False) -> Song:
     song = Song.objects.select_related("transform", "project").filter(pk=pk).first()
     if song is None or (song.deleted_at is not None and not include_trashed):
         raise Http404("No such song.")
     _check(user, song.project_id, need)
     return song
+
+
+def get_songs_for(user, pks, need: Need = "view", include_trashed: bool = False) -> list[Song]:
+    """Several songs at once (bulk actions): all or nothing, with the single getter's answers."""
+    songs = list(
+        Song.objects.select_related("transform", "project").filter(pk__in=set(pks)).order_by("pk")
+    )
+    if not songs or len(songs) != len(set(pks)):
+        raise Http404("No such song.")
+    roles = {}
+    if user.is_authenticated:
+        roles = dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+    for song in songs:
+        if (song.deleted_at is not None and not include_trashed) or song.project_id not in roles:
+            raise Http404("No such song.")
+        if roles[song.project_id] not in _ROLES_FOR[need]:
+            raise PermissionDenied(f"Your role in “{song.project}” cannot do this.")
+    return songs
+
+
+def memberships_of(user) -> list[Membership]:
+    """The user's memberships with their projects, by project name: one query for a page's menus."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user=user).select_related("project").order_by("project__name", "project_id")
+    )
 
 
 def get_transform_for(user, pk: int, need: Need = "view") -> Transform:
@@ -82,3 +122,48 @@ def get_upload_for(user, pk: int, need: Need = "view") -> Upload:
         raise Http404("No such upload.")
     _check(user, upload.project_id, need)
     return upload
+
+
+def get_membership_for(user, project_id: int, pk: int, need: Need = "own") -> Membership:
+    """Another member's row in a project, for owners to change or remove."""
+    _check(user, project_id, need)
+    membership = Membership.objects.select_related("user").filter(pk=pk, project_id=project_id).first()
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+def get_invitation_for(user, pk: int, need: Need = "own") -> Invitation:
+    invitation = Invitation.objects.select_related("project").filter(pk=pk).first()
+    if invitation is None:
+        raise Http404("No such invitation.")
+    _check(user, invitation.project_id, need)
+    return invitation
+
+
+def get_invitation_by_token(token: str) -> Invitation:
+    """The invitation its link names, while unused and unexpired; anyone holding it may look."""
+    invitation = Invitation.objects.select_related("project", "invited_by").filter(token=token).first()
+    if invitation is None or not invitation.is_usable:
+        raise Http404("This invitation is not valid any more.")
+    return invitation
+
+
+def get_guest_link_for(user, pk: int, need: Need = "edit") -> GuestLink:
+    link = GuestLink.objects.select_related("song").filter(pk=pk).first()
+    if link is None or link.song.deleted_at is not None:
+        raise Http404("No such guest link.")
+    _check(user, link.song.project_id, need)
+    return link
+
+
+def get_song_by_guest_token(token: str) -> tuple[Song, GuestLink]:
+    """The song a guest link opens: 404 once revoked or expired, or when the song is trashed."""
+    link = (
+        GuestLink.objects.select_related("song", "song__transform")
+        .filter(token=token, song__deleted_at__isnull=True)
+        .first()
+    )
+    if link is None or not link.is_active:
+        raise Http404("This link does not work any more.")
+    return link.song, link

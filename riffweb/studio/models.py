@@ -91,6 +91,9 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation of {self.email} to {self.project}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("teams:invitation_accept", args=[self.token])
+
     def save(self, *args, **kwargs):
         if self.expires_at is None:
             self.expires_at = timezone.now() + timedelta(days=7)
@@ -350,6 +353,9 @@ class GuestLink(models.Model):
 
     def __str__(self) -> str:
         return f"Guest link to {self.song}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("teams:guest_song", args=[self.token])
 
     @property
     def is_active(self) -> bool:

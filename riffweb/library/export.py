@@ -1,0 +1,79 @@
+"""Several songs as one zip: each song's audio beside a JSON sidecar with everything about it."""
+
+import json
+import tempfile
+import zipfile
+
+from django.forms.models import model_to_dict
+from django.utils.text import slugify
+
+from riffweb.studio.models import Song, Transform
+
+# Bookkeeping of the request's trip upstream: not a parameter a musician chose.
+INTERNAL_FIELDS = {
+    "id", "project", "created_by", "idempotency_key", "status", "upstream_ids", "callback_secret",
+    "attempts", "lease_until", "next_attempt_at", "error", "error_detail", "submitted_at",
+}
+MAX_LINEAGE = 50
+
+
+def request_parameters(transform: Transform) -> dict:
+    fields = [f.name for f in Transform._meta.concrete_fields if f.name not in INTERNAL_FIELDS]
+    params = model_to_dict(transform, fields=fields)
+    params["mode"] = transform.mode
+    params["created_at"] = transform.created_at.isoformat()
+    return params
+
+
+def lineage(song: Song) -> list[dict]:
+    """The song's ancestors, nearest first: the songs or upload each request started from."""
+    chain, seen, transform = [], {song.pk}, song.transform
+    while transform is not None and len(chain) < MAX_LINEAGE:
+        if transform.source_upload_id:
+            upload = transform.source_upload
+            chain.append({"upload": upload.pk, "title": upload.title})
+            break
+        source = transform.source_song
+        if source is None or source.pk in seen:
+            break
+        seen.add(source.pk)
+        chain.append({"song": source.pk, "title": source.display_title,
+                      "variant": source.variant_label, "mode": source.transform.mode})
+        transform = source.transform
+    return chain
+
+
+def sidecar(song: Song) -> dict:
+    return {
+        "id": song.pk,
+        "title": song.display_title,
+        "variant": song.variant_label,
+        "project": song.project.name,
+        "lyrics": song.lyrics,
+        "tags": song.tags,
+        "labels": song.labels,
+        "status": song.status,
+        "duration": song.duration,
+        "audio_format": song.audio_format,
+        "request": request_parameters(song.transform),
+        "lineage": lineage(song),
+        "created_at": song.created_at.isoformat(),
+        "finished_at": song.finished_at.isoformat() if song.finished_at else None,
+    }
+
+
+def write_zip(songs: list[Song]):
+    """A temporary file holding the zip, rewound; it spills to disk past 16 MiB."""
+    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    with zipfile.ZipFile(out, "w") as archive:
+        for song in songs:
+            stem = f"{song.pk}-{slugify(song.display_title) or 'song'}-{song.variant_label.lower()}"
+            data = json.dumps(sidecar(song), indent=2, ensure_ascii=False, default=str)
+            archive.writestr(f"{stem}.json", data, compress_type=zipfile.ZIP_DEFLATED)
+            if song.is_playable:
+                with song.audio.open("rb") as audio:
+                    with archive.open(f"{stem}.{song.audio.name.rsplit('.', 1)[-1]}", "w") as entry:
+                        while chunk := audio.read(1024 * 1024):
+                            entry.write(chunk)
+    out.seek(0)
+    return out

@@ -1,0 +1,39 @@
+"""The trash empties itself: songs trashed more than RIFFWEB_TRASH_DAYS ago are deleted."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from riffweb.studio.models import Song
+
+log = logging.getLogger(__name__)
+SCHEDULE_NAME = "riffweb.library: empty the trash"
+
+
+def empty_trash() -> int:
+    """Safe to run twice or at once: each song row is deleted once, its file after it."""
+    cutoff = timezone.now() - timedelta(days=settings.RIFFWEB_TRASH_DAYS)
+    deleted = 0
+    # A daily scan of the table: cheap enough without an index of its own.
+    for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", "audio").iterator():
+        audio = song.audio
+        count, _ = Song.objects.filter(pk=song.pk, deleted_at__lt=cutoff).delete()
+        if count and audio:
+            audio.storage.delete(audio.name)
+        deleted += bool(count)
+    if deleted:
+        log.info("Emptied %d song(s) from the trash", deleted)
+    return deleted
+
+
+def ensure_schedule():
+    """Create or update the daily django-q2 schedule; running it again changes nothing."""
+    from django_q.models import Schedule
+
+    schedule, _ = Schedule.objects.update_or_create(
+        name=SCHEDULE_NAME,
+        defaults={"func": "riffweb.library.tasks.empty_trash", "schedule_type": Schedule.DAILY},
+    )
+    return schedule

@@ -1,0 +1,220 @@
+"""The library: every song a user may hear, across projects; bulk actions, zip export, trash."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from riffweb.library.export import write_zip
+from riffweb.library.forms import BulkForm, LabelsForm, LibraryFilterForm, MoveForm, RenameForm
+from riffweb.studio import access
+from riffweb.studio.models import Song
+
+PAGE_SIZE = 25
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _favourite_of(user):
+    return Exists(Song.favourited_by.through.objects.filter(song_id=OuterRef("pk"), user_id=user.pk))
+
+
+def _menus(memberships) -> dict:
+    """What each row may offer: edit controls where the user edits, and where songs may move."""
+    return {
+        "editable": {m.project_id for m in memberships if m.can_edit},
+        "move_targets": [m.project for m in memberships if m.can_edit],
+    }
+
+
+def _filtered(songs, form: LibraryFilterForm, user):
+    data = form.cleaned_data if form.is_valid() else {}
+    if q := data.get("q"):
+        songs = songs.filter(Q(title__icontains=q) | Q(lyrics__icontains=q) | Q(tags__icontains=q)
+                             | Q(labels__icontains=q))
+    if data.get("project"):
+        songs = songs.filter(project_id=data["project"])
+    if data.get("mode"):
+        songs = songs.filter(transform__mode=data["mode"])
+    if data.get("status"):
+        songs = songs.filter(status=data["status"])
+    if data.get("favourites"):
+        songs = songs.filter(favourited_by=user)
+    if data.get("since"):
+        songs = songs.filter(created_at__date__gte=data["since"])
+    if data.get("until"):
+        songs = songs.filter(created_at__date__lte=data["until"])
+    order = LibraryFilterForm.SORTS.get(data.get("sort") or "newest")
+    return songs.select_related("project", "transform").annotate(is_favourite=_favourite_of(user)).order_by(*order)
+
+
+@login_required
+@require_GET
+def song_list(request: HtmxHttpRequest) -> HttpResponse:
+    memberships = access.memberships_of(request.user)
+    form = LibraryFilterForm(request.GET, memberships=memberships)
+    songs = _filtered(access.songs_for(request.user), form, request.user)
+    page = Paginator(songs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "library/song_list.html"
+    if request.htmx and request.htmx.target == "song-list":
+        template += "#song-list"
+    context = {"form": form, "page": page, "query": query.urlencode(), **_menus(memberships),
+               "bulk_form": BulkForm(memberships=memberships), "next": request.get_full_path()}
+    return render(request, template, context)
+
+
+def _next_url(request) -> str:
+    url = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()):
+        return url
+    return "library:song_list"
+
+
+def _row(request: HtmxHttpRequest, song: Song, **extra) -> HttpResponse:
+    """After a change to one song: its row for htmx, back to where the user was otherwise."""
+    if not request.htmx:
+        return redirect(_next_url(request))
+    song.is_favourite = song.favourited_by.filter(pk=request.user.pk).exists()
+    context = {"song": song, "next": _next_url(request), **_menus(access.memberships_of(request.user)),
+               **extra}
+    return render(request, "library/song_list.html#song-row", context)
+
+
+@login_required
+@require_POST
+def song_rename(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    song = access.get_song_for(request.user, pk, need="edit")
+    form = RenameForm(request.POST)
+    if form.is_valid():
+        song.title = form.cleaned_data["title"]
+        song.save(update_fields=["title"])
+    return _row(request, song, error=form.errors.get("title"))
+
+
+@login_required
+@require_POST
+def song_labels(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    song = access.get_song_for(request.user, pk, need="edit")
+    form = LabelsForm(request.POST)
+    if form.is_valid():
+        song.labels = form.cleaned_data["labels"]
+        song.save(update_fields=["labels"])
+    return _row(request, song, error=form.errors.get("labels"))
+
+
+@login_required
+@require_POST
+def song_favourite(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Favourites are each person's own, so listening is enough; the value is explicit (idempotent)."""
+    song = access.get_song_for(request.user, pk)
+    if request.POST.get("favourite") == "1":
+        song.favourited_by.add(request.user)
+    else:
+        song.favourited_by.remove(request.user)
+    return _row(request, song)
+
+
+@login_required
+@require_POST
+def song_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    song = access.get_song_for(request.user, pk, need="edit")
+    form = MoveForm(request.POST, memberships=access.memberships_of(request.user))
+    if not form.is_valid():
+        return _row(request, song, error=form.errors.get("project"))
+    target, _ = access.get_project_for(request.user, form.cleaned_data["project"], need="edit")
+    song.project = target
+    song.save(update_fields=["project"])
+    return _row(request, song, notice=f"Moved to {target.name}.")
+
+
+@login_required
+@require_POST
+def song_trash(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    song = access.get_song_for(request.user, pk, need="edit")
+    song.deleted_at = timezone.now()
+    song.save(update_fields=["deleted_at"])
+    return _row(request, song)
+
+
+@login_required
+@require_POST
+def song_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    song = access.get_song_for(request.user, pk, need="edit", include_trashed=True)
+    song.deleted_at = None
+    song.save(update_fields=["deleted_at"])
+    return _row(request, song)
+
+
+@login_required
+@require_POST
+def bulk(request: HtmxHttpRequest) -> HttpResponse:
+    memberships = access.memberships_of(request.user)
+    form = BulkForm(request.POST, memberships=memberships)
+    if not form.is_valid():
+        return _bulk_done(request, errors=[e for errs in form.errors.values() for e in errs])
+    action, ids = form.cleaned_data["action"], form.cleaned_data["songs"]
+    need = "view" if action in {"favourite", "unfavourite"} else "edit"
+    songs = access.get_songs_for(request.user, ids, need=need)
+    if action == "move":
+        target, _ = access.get_project_for(request.user, form.cleaned_data["project"], need="edit")
+    for song in songs:
+        if action == "favourite":
+            song.favourited_by.add(request.user)
+        elif action == "unfavourite":
+            song.favourited_by.remove(request.user)
+        elif action == "tag":
+            song.labels = LabelsForm.join(song.labels, form.cleaned_data["label"])
+            song.save(update_fields=["labels"])
+        elif action == "move":
+            song.project = target
+            song.save(update_fields=["project"])
+        elif action == "trash":
+            song.deleted_at = timezone.now()
+            song.save(update_fields=["deleted_at"])
+    return _bulk_done(request, notice=f"{dict(BulkForm.ACTIONS)[action]}: {len(songs)} song(s).")
+
+
+def _bulk_done(request: HtmxHttpRequest, notice: str = "", errors=()) -> HttpResponse:
+    """Post/redirect/get back to the same filtered view (htmx follows it and swaps the list)."""
+    for error in errors:
+        messages.error(request, error)
+    if notice:
+        messages.success(request, notice)
+    return redirect(_next_url(request))
+
+
+@login_required
+@require_POST
+def download_zip(request: HtmxHttpRequest) -> HttpResponse:
+    form = BulkForm(request.POST, memberships=[])
+    ids = form.fields["songs"].clean(request.POST.getlist("songs"))
+    songs = access.get_songs_for(request.user, ids)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    return FileResponse(write_zip(songs), as_attachment=True, filename=f"riffweb-songs-{stamp}.zip",
+                        content_type="application/zip")
+
+
+@login_required
+@require_GET
+def trash(request: HtmxHttpRequest) -> HttpResponse:
+    memberships = access.memberships_of(request.user)
+    songs = access.trashed_songs_for(request.user).select_related("project", "transform").order_by(
+        "-deleted_at", "-pk")
+    page = Paginator(songs, PAGE_SIZE).get_page(request.GET.get("page"))
+    purge_after = timedelta(days=settings.RIFFWEB_TRASH_DAYS)
+    context = {"page": page, "purge_after": purge_after, **_menus(memberships),
+               "next": request.get_full_path()}
+    return render(request, "library/trash.html", context)

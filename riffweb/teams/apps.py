@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TeamsConfig(AppConfig):
+    name = "riffweb.teams"
+    verbose_name = "Teams and sharing"

@@ -1,0 +1,39 @@
+"""Several songs as one zip, each with a JSON sidecar: title, lyrics, tags, parameters, lineage, dates."""
+
+import io
+import json
+import zipfile
+
+from django.urls import reverse
+
+from riffweb.studio.models import Project, Transform
+from tests.conftest import finish_song, make_request
+
+
+def test_the_zip_has_audio_and_a_sidecar_per_song(owner_client, owner, project, done_song):
+    child = make_request(project, owner, title="Cover of it", mode=Transform.Mode.COVER,
+                         source_song=done_song, cover_strength=0.7)
+    cover = finish_song(child.songs.get(variant=1))
+    response = owner_client.post(reverse("library:download_zip"), {"songs": [done_song.pk, cover.pk]})
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = archive.namelist()
+    assert sum(n.endswith(".wav") for n in names) == 2 and sum(n.endswith(".json") for n in names) == 2
+    sidecar = json.loads(archive.read(next(n for n in names if n.startswith(f"{cover.pk}-") and n.endswith(".json"))))
+    assert sidecar["title"] == "Cover of it" and sidecar["lyrics"] == cover.lyrics and sidecar["tags"] == cover.tags
+    assert sidecar["request"]["mode"] == "cover" and sidecar["request"]["cover_strength"] == 0.7
+    assert sidecar["request"]["model"] == "FUZZ-1.1"
+    assert sidecar["lineage"] == [{"song": done_song.pk, "title": done_song.display_title,
+                                   "variant": "A", "mode": "professional"}]
+    assert sidecar["created_at"] and "callback_secret" not in sidecar["request"]
+
+
+def test_a_song_i_cannot_see_makes_the_zip_404(owner_client, done_song, stranger):
+    theirs = finish_song(make_request(Project.create_for(stranger, name="S"), stranger).songs.get(variant=0))
+    response = owner_client.post(reverse("library:download_zip"), {"songs": [done_song.pk, theirs.pk]})
+    assert response.status_code == 404
+
+
+def test_a_viewer_may_download_a_zip(client, viewer, done_song):
+    client.force_login(viewer)
+    assert client.post(reverse("library:download_zip"), {"songs": [done_song.pk]}).status_code == 200
