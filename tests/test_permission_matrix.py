@@ -1,0 +1,251 @@
+"""Every URL of riffweb, for every kind of visitor: the status each one gets.
+
+The rows are walked from riffweb's own URL resolver: a URL added without rows here fails
+`test_every_url_has_rows`. Semantics: a stranger (logged in, not a member) gets 404, as if the
+object did not exist; anonymous visitors are sent to log in; a member whose role is too small
+gets 403. Guest pages answer anyone holding a live link and 404 once it is revoked.
+
+Columns: owner, editor, viewer, stranger, anonymous, guest (anonymous, holding a live guest
+link or other token), revoked (anonymous, holding a revoked link or a bad token).
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Callable
+
+import pytest
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Upload
+from tests.conftest import finish_song, make_request, make_user, tone_wav
+
+COLUMNS = ["owner", "editor", "viewer", "stranger", "anonymous", "guest", "revoked"]
+LOGIN = "login"  # a 302 to the log-in page
+# Not ours to guard: Django's admin and its authentication views.
+SKIPPED_NAMESPACES = {"admin"}
+SKIPPED_NAMES = {"login", "logout", "password_change", "password_change_done"}
+
+
+@dataclass
+class World:
+    owner: object
+    editor: object
+    viewer: object
+    stranger: object
+    project: Project
+    other: Project  # where owner and editor may also edit: a move target
+    song: object
+    trashed: object
+    upload: Upload
+    live_link: GuestLink
+    revoked_link: GuestLink
+    invitation: Invitation
+    used_invitation: Invitation
+    viewer_membership: Membership
+
+    def link(self, col: str) -> str:
+        return (self.revoked_link if col == "revoked" else self.live_link).token
+
+    def invite(self, col: str) -> str:
+        return (self.used_invitation if col == "revoked" else self.invitation).token
+
+
+@pytest.fixture
+def world(db) -> World:
+    owner, editor, viewer, stranger = (make_user(n) for n in ("olivia", "ed", "vera", "sam"))
+    project = Project.create_for(owner, name="Night drive")
+    Membership.objects.create(project=project, user=editor, role="editor")
+    viewer_membership = Membership.objects.create(project=project, user=viewer, role="viewer")
+    other = Project.create_for(owner, name="B-sides")
+    Membership.objects.create(project=other, user=editor, role="editor")
+    Project.create_for(stranger, name="Sam's own")
+    transform = make_request(project, owner)
+    song = finish_song(transform.songs.get(variant=0))
+    trashed = finish_song(transform.songs.get(variant=1))
+    trashed.deleted_at = timezone.now()
+    trashed.save(update_fields=["deleted_at"])
+    upload = Upload(project=project, created_by=owner, title="Demo", audio_format="wav",
+                    duration=2.0, status=Upload.Status.READY)
+    upload.audio.save("upload.wav", ContentFile(tone_wav()), save=True)
+    live = GuestLink.objects.create(song=song, created_by=owner, allow_download=True)
+    revoked = GuestLink.objects.create(song=song, created_by=owner, revoked_at=timezone.now())
+    invitation = Invitation.objects.create(project=project, email="new@example.org", invited_by=owner)
+    used = Invitation.objects.create(project=project, email="old@example.org", invited_by=owner,
+                                     accepted_at=timezone.now() - timedelta(days=1))
+    return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
+                 revoked, invitation, used, viewer_membership)
+
+
+@dataclass
+class Row:
+    name: str
+    method: str
+    url: Callable[[World, str], str]
+    expect: dict[str, int | str]
+    data: Callable[[World], dict] = field(default=lambda w: {})
+
+
+def _cols(**statuses) -> dict:
+    assert set(statuses) == set(COLUMNS), set(COLUMNS) ^ set(statuses)
+    return statuses
+
+
+def members(ok=200, editor=None, viewer=None) -> dict:
+    """A project's page or action: members get `ok` (or their own), the rest the usual."""
+    return _cols(owner=ok, editor=ok if editor is None else editor, viewer=ok if viewer is None else viewer,
+                 stranger=404, anonymous=LOGIN, guest=LOGIN, revoked=LOGIN)
+
+
+def editors(ok=302) -> dict:
+    return members(ok, viewer=403)
+
+
+def owners(ok=302) -> dict:
+    return members(ok, editor=403, viewer=403)
+
+
+def logged_in(ok=200) -> dict:
+    return _cols(owner=ok, editor=ok, viewer=ok, stranger=ok, anonymous=LOGIN, guest=LOGIN, revoked=LOGIN)
+
+
+def token_holders(ok=200, bad=404) -> dict:
+    """Whoever holds the token gets in, with or without an account; a bad or revoked one is 404."""
+    return _cols(owner=ok, editor=ok, viewer=ok, stranger=ok, anonymous=ok, guest=ok, revoked=bad)
+
+
+def everyone(ok=200) -> dict:
+    return token_holders(ok, ok)
+
+
+def pk(attr: str, *extra: str) -> Callable[[World, str], list]:
+    def args(w: World, col: str) -> list:
+        return [getattr(w, attr).pk, *extra]
+    return args
+
+
+def at(name: str, args=None) -> Callable[[World, str], str]:
+    return lambda w, col: reverse(name, args=args(w, col) if args else None)
+
+
+ROWS = [
+    # Accounts (riffweb's own; Django's auth views are skipped by name).
+    Row("signup", "GET", at("signup"), everyone(404)),  # sign-up is off by default
+    Row("healthz", "GET", at("healthz"), everyone(200)),
+    # Studio: projects.
+    Row("studio:project_list", "GET", at("studio:project_list"), logged_in()),
+    Row("studio:project_create", "GET", at("studio:project_create"), logged_in()),
+    Row("studio:project_create", "POST", at("studio:project_create"), logged_in(302),
+        data=lambda w: {"name": "Fresh"}),
+    Row("studio:project_detail", "GET", at("studio:project_detail", pk("project")), members()),
+    Row("studio:professional_create", "POST", at("studio:professional_create", pk("project")), editors(200)),
+    Row("studio:generate", "POST", at("studio:generate", pk("project", "inspiration")), editors(200)),
+    Row("studio:upload_create", "POST", at("studio:upload_create", pk("project")), editors(200)),
+    # Studio: songs, their partials and files.
+    Row("studio:song_detail", "GET", at("studio:song_detail", pk("song")), members()),
+    Row("studio:song_status", "GET", at("studio:song_status", pk("song")), members(286)),
+    Row("studio:song_audio", "GET", at("studio:song_audio", pk("song")), members()),
+    Row("studio:song_download", "GET", at("studio:song_download", pk("song")), members()),
+    Row("studio:song_player", "GET", at("studio:song_player", pk("song")), members(286)),  # a finished song stops polling
+    Row("studio:song_transform", "POST", at("studio:song_transform", pk("song", "cover")), editors(200)),
+    # Studio: uploads.
+    Row("studio:upload_detail", "GET", at("studio:upload_detail", pk("upload")), members()),
+    Row("studio:upload_audio", "GET", at("studio:upload_audio", pk("upload")), members()),
+    Row("studio:upload_transform", "POST", at("studio:upload_transform", pk("upload", "cover")), editors(200)),
+    # Teams: members, roles, invitations, leaving.
+    Row("teams:member_list", "GET", at("teams:member_list", pk("project")), members()),
+    Row("teams:member_invite", "POST", at("teams:member_invite", pk("project")), owners(),
+        data=lambda w: {"who": "someone@example.org", "role": "viewer"}),
+    Row("teams:member_role", "POST",
+        at("teams:member_role", lambda w, col: [w.project.pk, w.viewer_membership.pk]), owners(),
+        data=lambda w: {"role": "editor"}),
+    Row("teams:member_remove", "POST",
+        at("teams:member_remove", lambda w, col: [w.project.pk, w.viewer_membership.pk]), owners()),
+    Row("teams:member_leave", "POST", at("teams:member_leave", pk("project")), members(302)),
+    Row("teams:invitation_revoke", "POST", at("teams:invitation_revoke", pk("invitation")), owners()),
+    Row("teams:invitation_accept", "GET", at("teams:invitation_accept", lambda w, col: [w.invite(col)]),
+        token_holders()),
+    # Members join (302 to the project); without an account an empty form is shown again (200).
+    Row("teams:invitation_accept", "POST", at("teams:invitation_accept", lambda w, col: [w.invite(col)]),
+        _cols(owner=302, editor=302, viewer=302, stranger=302, anonymous=200, guest=200, revoked=404)),
+    # Teams: sharing and guest links.
+    Row("teams:song_sharing", "GET", at("teams:song_sharing", pk("song")), members()),
+    Row("teams:guest_link_create", "POST", at("teams:guest_link_create", pk("song")), editors(),
+        data=lambda w: {"expires_in": "7"}),
+    Row("teams:guest_link_revoke", "POST", at("teams:guest_link_revoke", pk("live_link")), editors()),
+    Row("teams:guest_song", "GET", at("teams:guest_song", lambda w, col: [w.link(col)]), token_holders()),
+    Row("teams:guest_audio", "GET", at("teams:guest_audio", lambda w, col: [w.link(col)]), token_holders()),
+    Row("teams:guest_download", "GET", at("teams:guest_download", lambda w, col: [w.link(col)]),
+        token_holders()),
+    # Library: the list, bulk actions, the zip, the trash, one song's actions.
+    Row("library:song_list", "GET", at("library:song_list"), logged_in()),
+    Row("library:trash", "GET", at("library:trash"), logged_in()),
+    Row("library:bulk", "POST", at("library:bulk"), editors(),
+        data=lambda w: {"songs": [w.song.pk], "action": "trash"}),
+    Row("library:download_zip", "POST", at("library:download_zip"), members(),
+        data=lambda w: {"songs": [w.song.pk]}),
+    Row("library:song_rename", "POST", at("library:song_rename", pk("song")), editors(),
+        data=lambda w: {"title": "Renamed"}),
+    Row("library:song_labels", "POST", at("library:song_labels", pk("song")), editors(),
+        data=lambda w: {"labels": "keeper"}),
+    Row("library:song_favourite", "POST", at("library:song_favourite", pk("song")), members(302),
+        data=lambda w: {"favourite": "1"}),
+    Row("library:song_move", "POST", at("library:song_move", pk("song")), editors(),
+        data=lambda w: {"project": w.other.pk}),
+    Row("library:song_trash", "POST", at("library:song_trash", pk("song")), editors()),
+    Row("library:song_restore", "POST", at("library:song_restore", pk("trashed")), editors()),
+    # The upstream's own calls: authenticated by the secret or signature in the URL, not a session.
+    Row("upstream:callback", "POST",
+        at("upstream:callback", lambda w, col: [
+            w.song.transform_id, "wrong" if col == "revoked" else w.song.transform.callback_secret]),
+        token_holders()),
+    Row("upstream:upload_file", "GET",
+        at("upstream:upload_file", lambda w, col: [
+            "bad" if col == "revoked" else signing.dumps(w.upload.pk, salt="riffweb.upstream.upload-file")]),
+        token_holders()),
+]
+
+
+def url_names(patterns=None, prefix: str = ""):
+    """Every URL name riffweb serves, namespaced; an unnamed pattern yields its route instead."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace in SKIPPED_NAMESPACES:
+                continue
+            namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            yield from url_names(pattern.url_patterns, namespace)
+        elif pattern.name not in SKIPPED_NAMES:
+            yield f"{prefix}{pattern.name}" if pattern.name else f"unnamed route {pattern.pattern}"
+
+
+def test_every_url_has_rows():
+    served, covered = set(url_names()), {row.name for row in ROWS}
+    assert not served - covered, f"URLs without rows in the permission matrix: {sorted(served - covered)}"
+    assert not covered - served, f"rows for URLs that no longer exist: {sorted(covered - served)}"
+
+
+CELLS = [pytest.param(row, col, id=f"{row.name}-{row.method}-{col}") for row in ROWS for col in COLUMNS]
+
+
+@pytest.mark.parametrize(("row", "col"), CELLS)
+def test_permission_matrix(client, world, row: Row, col: str):
+    user = getattr(world, col, None) if col in {"owner", "editor", "viewer", "stranger"} else None
+    if user is not None:
+        client.force_login(user)
+    url = row.url(world, col)
+    send = client.post if row.method == "POST" else client.get
+    if row.name == "upstream:callback":
+        response = client.post(url, data=b"{}", content_type="application/json")
+    else:
+        response = send(url, row.data(world)) if row.method == "POST" else send(url)
+    expected = row.expect[col]
+    if expected == LOGIN:
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login")), (
+            f"{row.method} {url} as {col}: {response.status_code}, expected a redirect to log in")
+    else:
+        assert response.status_code == expected, (
+            f"{row.method} {url} as {col}: {response.status_code}, expected {expected}")
+        if expected == 302:
+            assert not response["Location"].startswith(reverse("login")), f"{url} as {col} asked to log in"
