@@ -1,6 +1,6 @@
 from django.urls import path
 
-from riffweb.studio import views
+from riffweb.studio import mode_views, views
 
 app_name = "studio"
 urlpatterns = [
@@ -8,8 +8,15 @@ urlpatterns = [
     path("projects/new/", views.project_create, name="project_create"),
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
     path("projects/<int:pk>/generate/", views.professional_create, name="professional_create"),
+    path("projects/<int:pk>/generate/<str:mode>/", mode_views.generate, name="generate"),
+    path("projects/<int:pk>/upload/", mode_views.upload_create, name="upload_create"),
     path("songs/<int:pk>/", views.song_detail, name="song_detail"),
     path("songs/<int:pk>/status/", views.song_status, name="song_status"),
     path("songs/<int:pk>/audio/", views.song_audio, name="song_audio"),
     path("songs/<int:pk>/download/", views.song_download, name="song_download"),
+    path("songs/<int:pk>/player/", mode_views.song_player, name="song_player"),
+    path("songs/<int:pk>/transform/<str:mode>/", mode_views.song_transform, name="song_transform"),
+    path("uploads/<int:pk>/", mode_views.upload_detail, name="upload_detail"),
+    path("uploads/<int:pk>/audio/", mode_views.upload_audio, name="upload_audio"),
+    path("uploads/<int:pk>/transform/<str:mode>/", mode_views.upload_transform, name="upload_transform"),
 ]

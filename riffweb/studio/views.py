@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from riffweb.studio import access
+from riffweb.studio import access, mode_views
 from riffweb.studio.audio_response import audio_response
 from riffweb.studio.forms import ProfessionalForm, ProjectForm
 from riffweb.studio.models import Song, Transform
@@ -47,36 +47,26 @@ def project_create(request):
 @require_GET
 def project_detail(request, pk: int):
     project, membership = access.get_project_for(request.user, pk)
+    context = mode_views.generation_context(request, project, membership)
+    if request.htmx and request.htmx.target == "transform-form":
+        return render(request, "studio/project_detail.html#transform-form", context)
     transforms = (
         project.transforms.prefetch_related("songs")
         .filter(songs__deleted_at__isnull=True)
         .distinct()[:RECENT_REQUESTS]
     )
+    uploads = project.uploads.filter(deleted_at__isnull=True)[:RECENT_REQUESTS]
     return render(
         request,
         "studio/project_detail.html",
-        {
-            "project": project,
-            "membership": membership,
-            "transforms": transforms,
-            "form": _fresh_form(ProfessionalForm),
-        },
+        context | {"transforms": transforms, "uploads": uploads},
     )
 
 
 @login_required
 @require_POST
 def professional_create(request, pk: int):
-    project, membership = access.get_project_for(request.user, pk, need="edit")
-    form = ProfessionalForm(request.POST, dialect=settings.RIFFWEB_UPSTREAM_DIALECT)
-    created = None
-    if form.is_valid():
-        created = _create_transform(request.user, project, Transform.Mode.PROFESSIONAL, form)
-        if not request.htmx:
-            return redirect(project)
-        form = _fresh_form(ProfessionalForm)
-    context = {"project": project, "membership": membership, "form": form, "created": created}
-    return render(request, "studio/project_detail.html#transform-form", context)
+    return mode_views.generate(request, pk, Transform.Mode.PROFESSIONAL)
 
 
 def _create_transform(user, project, mode: str, form) -> Transform:
@@ -115,8 +105,10 @@ def _create_transform(user, project, mode: str, form) -> Transform:
 @require_GET
 def song_detail(request, pk: int):
     song = access.get_song_for(request.user, pk)
-    siblings = song.transform.songs.filter(deleted_at__isnull=True).exclude(pk=song.pk)
-    return render(request, "studio/song_detail.html", {"song": song, "siblings": siblings})
+    template = "studio/song_detail.html"
+    if request.htmx and request.htmx.target == "transform-form":
+        template += "#transform-form"
+    return render(request, template, mode_views.song_page_context(request, song))
 
 
 @login_required

@@ -1,0 +1,77 @@
+"""Background work for uploads given as a link: fetch through the SSRF-safe fetcher, check, store.
+
+The web request never fetches a URL a musician typed; this django-q2 task does, through
+riffweb.upstream.fetch (http(s) only, public addresses only, redirects re-checked, a byte cap
+and a deadline), then hands the stored copy to the upstream pipeline like a file upload.
+"""
+
+import logging
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+
+from riffweb.audio import AudioError, decode, peaks
+from riffweb.studio.models import Upload
+from riffweb.studio.modes import UPLOAD_FORMATS
+from riffweb.upstream.fetch import FetchError, fetch_to_file
+
+log = logging.getLogger(__name__)
+FETCH_DEADLINE = 120.0
+
+
+def send_upload(upload_id: int) -> None:
+    """Hand a stored upload to the upstream pipeline."""
+    from riffweb.upstream import tasks as upstream_tasks
+
+    upstream_tasks.enqueue_upload(upload_id)
+
+
+def enqueue_fetch(upload_id: int) -> None:
+    from django_q.tasks import async_task
+
+    try:
+        async_task("riffweb.studio.tasks.fetch_upload", upload_id, task_name=f"fetch-upload-{upload_id}")
+    except Exception:
+        log.exception("could not enqueue the fetch of upload %s", upload_id)
+        _fail(upload_id, "We could not start fetching the link. Try again in a while.")
+
+
+def _fail(upload_id: int, message: str) -> None:
+    Upload.objects.filter(pk=upload_id).update(status=Upload.Status.FAILED, error=message[:500])
+
+
+def fetch_upload(upload_id: int) -> str:
+    """Fetch an upload's link once; safe to run twice (only a pending row without audio is fetched)."""
+    upload = Upload.objects.filter(pk=upload_id, status=Upload.Status.PENDING, audio="").first()
+    if upload is None or not upload.source_url:
+        return "nothing to fetch"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fetched"
+        try:
+            fetch_to_file(upload.source_url, path, max_bytes=settings.RIFFWEB_UPLOAD_MAX_BYTES,
+                          deadline=FETCH_DEADLINE)
+            decoded = decode(path)
+        except FetchError as exc:
+            _fail(upload_id, f"We could not fetch that link: {exc}")
+            return "fetch failed"
+        except AudioError:
+            _fail(upload_id, "That link is not audio we can read: link to an mp3, m4a or wav file.")
+            return "not audio"
+        if decoded.format not in UPLOAD_FORMATS:
+            _fail(upload_id, f"That link is {decoded.format} audio; link to an mp3, m4a or wav file.")
+            return "wrong format"
+        upload.audio_format, upload.duration = decoded.format, decoded.duration
+        upload.peaks = peaks(decoded.samples)
+        with path.open("rb") as handle:
+            upload.audio.save(f"upload.{decoded.format}", File(handle), save=False)
+    claimed = Upload.objects.filter(pk=upload_id, status=Upload.Status.PENDING, audio="").update(
+        audio=upload.audio.name, audio_format=upload.audio_format, duration=upload.duration,
+        peaks=upload.peaks,
+    )
+    if not claimed:
+        upload.audio.storage.delete(upload.audio.name)
+        return "fetched twice"
+    send_upload(upload_id)
+    return "fetched"
