@@ -160,15 +160,24 @@ def peaks(samples: np.ndarray, count: int = 800) -> list[float]:
     return [round(float(v), 3) for v in np.clip(buckets, 0.0, 1.0)]
 
 
+BLOCK = 1 << 18  # frames converted at a time: keeps float temporaries small
+
+
 def _stereo_int16(samples: np.ndarray) -> np.ndarray:
+    """16-bit interleaved stereo, converted in blocks so a long song needs no
+    full-length float temporaries."""
     samples = np.asarray(samples, dtype=np.float32)
     if samples.ndim == 1:
         samples = samples[:, None]
-    if samples.shape[1] == 1:
-        samples = np.repeat(samples, 2, axis=1)
-    elif samples.shape[1] > 2:
-        samples = samples[:, :2]
-    return np.ascontiguousarray(np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype(np.int16))
+    out = np.empty((len(samples), 2), dtype=np.int16)
+    for start in range(0, len(samples), BLOCK):
+        block = samples[start : start + BLOCK]
+        if block.shape[1] == 1:
+            block = np.repeat(block, 2, axis=1)
+        block = np.clip(block[:, :2], -1.0, 1.0) * np.float32(32767.0)
+        np.rint(block, out=block)
+        out[start : start + BLOCK] = block
+    return out
 
 
 def encode_mp3(samples: np.ndarray, sample_rate: int, bitrate: int = 192) -> bytes:
@@ -177,13 +186,17 @@ def encode_mp3(samples: np.ndarray, sample_rate: int, bitrate: int = 192) -> byt
     LAME quality 7 is its fast path; at 192 kbps the difference to the slow
     psychoacoustic search is inaudible on our material and it is several times faster.
     """
-    pcm = _stereo_int16(samples)
     encoder = lameenc.Encoder()
     encoder.set_bit_rate(bitrate)
     encoder.set_in_sample_rate(sample_rate)
     encoder.set_channels(2)
     encoder.set_quality(7)
-    return bytes(encoder.encode(pcm.tobytes()) + encoder.flush())
+    chunks = [
+        bytes(encoder.encode(_stereo_int16(samples[i : i + BLOCK]).tobytes()))
+        for i in range(0, len(samples), BLOCK)
+    ]
+    chunks.append(bytes(encoder.flush()))
+    return b"".join(chunks)
 
 
 def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:

@@ -41,11 +41,12 @@ def onset_envelope(spec: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], flux])
 
 
-def tempo(samples: np.ndarray, sr: int, low: float = 60.0, high: float = 200.0) -> float:
+def tempo(samples: np.ndarray, sr: int, low: float = 50.0, high: float = 220.0) -> float:
     """Beats per minute from the autocorrelation of the onset envelope.
 
-    Octave errors are the classic failure; lags are weighted toward 90–140 BPM only
-    gently, and the half/double tempo is kept when its peak is clearly stronger.
+    Octave errors (half or double tempo) are the classic failure: a backbeat makes
+    the two-beat lag as strong as the beat. Peaks are weighted by a broad prior
+    centred on 110 BPM, which settles such ties the way a listener taps along.
     """
     env = onset_envelope(spectrogram(samples))
     env = env - env.mean()
@@ -54,21 +55,19 @@ def tempo(samples: np.ndarray, sr: int, low: float = 60.0, high: float = 200.0) 
     n = len(env)
     ac = np.fft.irfft(np.abs(np.fft.rfft(env, 2 * n)) ** 2)[:n]
     fps = sr / HOP
-    lags = np.arange(n)
-    with np.errstate(divide="ignore"):
-        bpm = 60.0 * fps / lags
+    lags = np.arange(1, n)
+    bpm = 60.0 * fps / lags
     valid = (bpm >= low) & (bpm <= high)
     if not valid.any():
         return 0.0
-    candidates = np.where(valid)[0]
-    best = candidates[np.argmax(ac[candidates])]
-    # Refine with parabolic interpolation around the peak.
-    if 0 < best < n - 1:
+    candidates = lags[valid]
+    prior = np.exp(-0.5 * (np.log2(bpm[valid] / 110.0) / 0.7) ** 2)
+    best = int(candidates[np.argmax(ac[candidates] * prior)])
+    shift = 0.0
+    if 0 < best < n - 1:  # parabolic interpolation around the peak
         a, b, c = ac[best - 1], ac[best], ac[best + 1]
         denom = a - 2 * b + c
         shift = 0.5 * (a - c) / denom if denom else 0.0
-    else:
-        shift = 0.0
     return float(60.0 * fps / (best + shift))
 
 
@@ -87,10 +86,13 @@ def beat_phase(samples: np.ndarray, sr: int, bpm: float) -> float:
 
 
 def chroma(samples: np.ndarray, sr: int) -> np.ndarray:
-    """Pitch-class energy per frame, shape (frames, 12), from 55 Hz to 2 kHz."""
+    """Pitch-class energy per frame, shape (frames, 12), from 130 Hz to 2 kHz.
+
+    Below 130 Hz an FFT bin is wider than a semitone, so bass would smear the profile.
+    """
     spec = spectrogram(samples)
     freqs = np.fft.rfftfreq(FRAME, 1.0 / sr)
-    band = (freqs >= 55.0) & (freqs <= 2000.0)
+    band = (freqs >= 130.0) & (freqs <= 2000.0)
     pcs = np.round(12 * np.log2(freqs[band] / 440.0)).astype(int) % 12
     weights = np.zeros((band.sum(), 12), dtype=np.float32)
     weights[np.arange(band.sum()), (pcs + 9) % 12] = 1.0  # 440 Hz is A, pitch class 9

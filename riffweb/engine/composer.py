@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 import numpy as np
 
@@ -134,6 +133,10 @@ class Plan:
     @property
     def samples(self) -> int:
         return int(round(self.duration * SR))
+
+    def describe(self) -> dict:
+        names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+        return {"bpm": round(self.bpm, 1), "key": f"{names[self.root]} {self.mode}", "style": self.styles[0].name}
 
     def section_starts(self) -> list[int]:
         starts, bar = [], 0
@@ -361,6 +364,18 @@ def ambience(data: np.ndarray, amount: float) -> np.ndarray:
 
 def render(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
     """Render a Plan to (vocals, instrumental), float32 stereo arrays of equal length."""
+    instrumental = render_instrumental(plan)
+    vocals = render_vocals(plan, plan.samples) if plan.vocals else np.zeros_like(instrumental)
+    _fade_out(vocals, int(TAIL_SECONDS * SR))
+    return vocals, instrumental
+
+
+def render_instrumental(plan: Plan) -> np.ndarray:
+    with instruments.note_cache():
+        return _render_instrumental(plan)
+
+
+def _render_instrumental(plan: Plan) -> np.ndarray:
     n = plan.samples
     instrumental = Bus(n)
     bar_samples = plan.bar_seconds * SR
@@ -372,12 +387,9 @@ def render(plan: Plan) -> tuple[np.ndarray, np.ndarray]:
             loops[key] = _render_section(plan, section, style)
         _add_stereo(instrumental.data, int(round(start_bar * bar_samples)), loops[key])
     inst = instrumental.data
-    peak = float(np.abs(inst).max()) or 1.0
-    inst *= np.float32(0.62 / peak)
-    vocals = _render_vocals(plan, n) if plan.vocals else np.zeros((n, 2), np.float32)
+    inst *= np.float32(0.62 / peak(inst))
     _fade_out(inst, int(TAIL_SECONDS * SR))
-    _fade_out(vocals, int(TAIL_SECONDS * SR))
-    return vocals, inst
+    return inst
 
 
 def _add_stereo(dest: np.ndarray, start: int, src: np.ndarray) -> None:
@@ -436,8 +448,8 @@ def _drums(plan, section, style, bus, steps, bar_len, level):
     parts = (
         ("kick", style.kick, 1.0, 0.0),
         ("snare", style.snare, 0.8, 0.05),
-        ("hat", style.hat, 0.35, 0.3),
-        ("open_hat", style.open_hat, 0.3, -0.3),
+        ("hat", style.hat, 0.2, 0.3),
+        ("open_hat", style.open_hat, 0.16, -0.3),
     )
     for bar in range(section.bars):
         origin = bar * bar_len
@@ -571,18 +583,29 @@ def _lead(plan, section, style, bus, bar_len, chords, level, detune):
             bus.add(int(phrase * 2 * bar_len + s * step_len), wave, 0.25 * level, 0.2)
 
 
+def render_vocals(plan: Plan, n: int) -> np.ndarray:
+    """Only the vocal stem of a Plan, n samples long."""
+    with instruments.note_cache():
+        return _render_vocals(plan, n)
+
+
 def _render_vocals(plan: Plan, n: int) -> np.ndarray:
-    bus = Bus(n)
+    out = np.zeros((n, 2), np.float32)
     bar_samples = plan.bar_seconds * SR
     step_len = bar_samples / 16
     strength = plan.lyrics_strength
     for section, style, start_bar in zip(plan.sections, plan.styles, plan.section_starts()):
+        if not section.lines:
+            continue
+        # Each section is sung into its own short buffer so the room effect never
+        # needs a second song-length buffer.
+        bus = Bus(int(section.bars * bar_samples + SR))
         chords = progression(plan, section.kind, style)
         for i, line in enumerate(section.lines):
             sung = voice.syllables(line)[:16] or ["oh"]
             notes = melody_notes(plan, section.kind, i, len(sung), chords, 2 * i)
             rng = plan.rng("melody", "diction", section.kind, i)
-            origin = (start_bar + 2 * i) * bar_samples
+            origin = 2 * i * bar_samples
             for syl, (s, length, midi) in zip(sung, notes):
                 vowel, onset = voice.vowel_of(syl), voice.onset_of(syl)
                 # Weak lyric strength lets syllables blur into open vocalise.
@@ -594,22 +617,42 @@ def _render_vocals(plan: Plan, n: int) -> np.ndarray:
                     samples, plan.voice_shift, round(strength, 2), plan.seeds["timbre"] % 997,
                 )
                 bus.add(int(origin + s * step_len), wave, 1.0, 0.0)
-    data = ambience(bus.data, 0.7)
-    peak = float(np.abs(data).max()) or 1.0
-    data *= np.float32((0.2 + 0.45 * strength) / peak)
-    return data
+        _add_stereo(out, int(round(start_bar * bar_samples)), ambience(bus.data, 0.7))
+    out *= np.float32((0.2 + 0.45 * strength) / peak(out))
+    return out
 
 
-def mix(vocals: np.ndarray, instrumental: np.ndarray) -> np.ndarray:
-    """Sum the stems through a per-sample soft limiter.
+BLOCK = 1 << 18
+
+
+def peak(data: np.ndarray) -> float:
+    """Largest absolute sample (1.0 for silence), without a song-length temporary."""
+    top = max((float(np.abs(data[i : i + BLOCK]).max(initial=0.0)) for i in range(0, len(data), BLOCK)), default=0.0)
+    return top or 1.0
+
+
+def mix(vocals: np.ndarray, instrumental: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Sum the stems through a per-sample soft limiter; float32 or int16 stems.
 
     The limiter is pointwise on purpose: where two songs share their stems, their
     mixes are identical sample for sample, which is what the transforms promise.
+    Worked in blocks so a long song needs no full-length temporaries; pass
+    out=instrumental (float32) to mix in place when the stems are no longer needed.
     """
-    x = vocals + instrumental
+    out = np.empty(instrumental.shape, np.float32) if out is None else out
     knee = np.float32(0.8)
-    over = np.abs(x) > knee
-    if over.any():
-        y = x[over]
-        x[over] = np.sign(y) * (knee + (1 - knee) * np.tanh((np.abs(y) - knee) / (1 - knee)))
-    return x
+    for start in range(0, len(out), BLOCK):
+        x = out[start : start + BLOCK]
+        x[:] = _as_float(instrumental[start : start + BLOCK])
+        x += _as_float(vocals[start : start + BLOCK])
+        over = np.abs(x) > knee
+        if over.any():
+            y = x[over]
+            x[over] = np.sign(y) * (knee + (1 - knee) * np.tanh((np.abs(y) - knee) / (1 - knee)))
+    return out
+
+
+def _as_float(block: np.ndarray) -> np.ndarray:
+    if block.dtype == np.int16:
+        return block.astype(np.float32) / np.float32(32767.0)
+    return block

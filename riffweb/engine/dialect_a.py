@@ -160,6 +160,7 @@ def track_object(app, request: Request, track_id: str) -> dict:
         "transform": track.transform,
         "parent_riff_id": track.parent_riff_id,
         "audio_upload_id": track.audio_upload_id,
+        "metadata": track.music if done else {},
         "generations": [{"id": track.id, "audio_url": audio_url, "duration": round(track.duration, 3)}] if done else [],
     }
     if done:

@@ -169,6 +169,7 @@ def song_object(app, track: Track, base_url: str) -> dict:
         "parent_riff_id": track.parent_riff_id,
         "audio_upload_id": track.audio_upload_id,
         "simple_waveform": track.waveform if done else [],
+        "metadata": track.music if done else {},
         "created_at": _iso(track.created_at),
     }
     if track.status == FAILED:

@@ -8,12 +8,42 @@ is what keeps a three-minute song well under three seconds of CPU.
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
 
 SR = 44100
 NYQUIST_GUARD = 16000.0  # keep harmonics well below Nyquist: no aliasing, less work
+
+
+_local = threading.local()
+
+
+@contextmanager
+def note_cache():
+    """Share rendered notes within one render (per thread), then let them go.
+
+    A song repeats few distinct notes many times; a process-wide cache would keep
+    every note of every song ever rendered, so the cache lives as long as a render.
+    """
+    previous = getattr(_local, "cache", None)
+    _local.cache = {} if previous is None else previous
+    try:
+        yield
+    finally:
+        _local.cache = previous
+
+
+def cached(key: tuple, make):
+    cache = getattr(_local, "cache", None)
+    if cache is None:
+        return make()
+    wave = cache.get(key)
+    if wave is None:
+        wave = cache[key] = make()
+    return wave
 
 
 def midi_hz(midi: float) -> float:
@@ -67,13 +97,15 @@ def _brightness_amps(count: int, brightness: float, slope: float = 1.0) -> np.nd
     return (rolloff / k**slope).astype(np.float32)
 
 
-@lru_cache(maxsize=4096)
 def note(instrument: str, midi: int, n: int, brightness: float, detune: float = 0.0) -> np.ndarray:
-    """A mono note, peak about 1. Cached; callers must not modify the array."""
-    fn = INSTRUMENTS[instrument]
-    wave = fn(midi_hz(midi), n, brightness, detune).astype(np.float32)
-    wave.setflags(write=False)
-    return wave
+    """A mono note, peak about 1. Cached per render; callers must not modify it."""
+
+    def make():
+        wave = INSTRUMENTS[instrument](midi_hz(midi), n, brightness, detune).astype(np.float32)
+        wave.setflags(write=False)
+        return wave
+
+    return cached(("note", instrument, midi, n, brightness, detune), make)
 
 
 def piano(freq, n, brightness, detune):

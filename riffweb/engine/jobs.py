@@ -48,6 +48,7 @@ class Track:
     duration: float | None = None
     done_at: float | None = None
     waveform: list[float] = field(default_factory=list)
+    music: dict = field(default_factory=dict)  # tempo and key, shown to musicians
     outcome: Exception | None = None
 
     @property
@@ -165,6 +166,8 @@ class JobStore:
         self.on_change(job)
         try:
             stems = work()
+            if stems.plan is not None:
+                track.music = stems.plan.describe()
             track.duration, track.waveform = self.audio.save(track_id, stems)
         except Exception as exc:  # any render error must end as a failed track, never a hung one
             track.outcome = exc

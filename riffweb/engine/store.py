@@ -24,7 +24,10 @@ WAVEFORM_POINTS = 120
 
 
 def _to_int16(x: np.ndarray) -> np.ndarray:
-    return np.round(np.clip(x, -1.0, 1.0) * 32767.0).astype(np.int16)
+    y = np.clip(x, -1.0, 1.0)
+    y *= np.float32(32767.0)
+    np.rint(y, out=y)
+    return y.astype(np.int16)
 
 
 def _to_float(x: np.ndarray) -> np.ndarray:
@@ -46,9 +49,12 @@ class AudioStore:
         folder = self._dir(item_id)
         folder.mkdir(parents=True, exist_ok=True)
         vocals, instrumental = _to_int16(stems.vocals), _to_int16(stems.instrumental)
+        # The float stems are not needed past this point; drop them before mixing
+        # so two long renders side by side stay within a few hundred MB.
+        stems.vocals = stems.instrumental = None
         np.save(folder / "vocals.npy", vocals)
         np.save(folder / "instrumental.npy", instrumental)
-        mixed = mix(_to_float(vocals), _to_float(instrumental))
+        mixed = mix(vocals, instrumental)
         (folder / "mix.mp3").write_bytes(audio.encode_mp3(mixed, SR))
         with self._lock:
             self._plans[item_id] = stems.plan
@@ -79,7 +85,7 @@ class AudioStore:
         if not self.has(item_id):
             raise KeyError(item_id)
         if stem is None:
-            data = mix(_to_float(np.load(folder / "vocals.npy")), _to_float(np.load(folder / "instrumental.npy")))
+            data = mix(np.load(folder / "vocals.npy"), np.load(folder / "instrumental.npy"))
         else:
             data = _to_float(np.load(folder / f"{stem}.npy"))
         encoded = audio.encode_mp3(data, SR) if fmt == "mp3" else audio.encode_wav(data, SR)

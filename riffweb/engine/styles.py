@@ -445,8 +445,8 @@ def parse_style(text: str) -> Style:
         return any(f" {c} " in words for c in candidates)
 
     bpm = style.bpm
-    if has("slow", "downtempo", "laid back", "lazy"):
-        bpm *= 0.8
+    if has("slow", "downtempo", "laid back", "lazy") and bpm > 80:
+        bpm *= 0.8  # a ballad is already slow; "slow ballad" should not crawl
     if has("fast", "uptempo", "energetic", "frantic", "hyper"):
         bpm *= 1.15
     explicit = re.search(r"\b(\d{2,3})\s*bpm\b", text.lower())

@@ -31,12 +31,12 @@ from .composer import (
     Section,
     SongSpec,
     VARIATION_THRESHOLDS,
-    _render_vocals,
     default_sections,
     fit_sections,
     has_sung_lyrics,
     plan_song,
     render,
+    render_vocals,
     sections_from_lyrics,
     stable_seed,
     _style_for,
@@ -261,7 +261,7 @@ def swap_vocals(source: Stems, spec: SongSpec) -> Stems:
         lyrics_strength=spec.lyrics_strength,
         vocals=True,
     )
-    vocals = _shift(_render_vocals(plan, plan.samples), int(round(phase * SR)), source.samples)
+    vocals = _shift(render_vocals(plan, plan.samples), int(round(phase * SR)), source.samples)
     return Stems(vocals, source.instrumental.copy(), plan if source.plan else None)
 
 

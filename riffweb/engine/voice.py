@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .instruments import SR, _highpass, _noise, midi_hz
+from .instruments import SR, _highpass, _noise, cached, midi_hz
 
 TABLE = 2048
 
@@ -96,9 +96,13 @@ def _vowel_table(vowel: str, midi: int, shift: float) -> np.ndarray:
     return table.astype(np.float32)
 
 
-@lru_cache(maxsize=2048)
 def sing(vowel: str, onset: str, midi: int, n: int, shift: float, articulation: float, seed: int) -> np.ndarray:
-    """One sung syllable of n samples. Cached; do not modify the result."""
+    """One sung syllable of n samples. Cached per render; do not modify the result."""
+    key = ("sing", vowel, onset, midi, n, shift, articulation, seed)
+    return cached(key, lambda: _sing(vowel, onset, midi, n, shift, articulation, seed))
+
+
+def _sing(vowel: str, onset: str, midi: int, n: int, shift: float, articulation: float, seed: int) -> np.ndarray:
     t = np.arange(n, dtype=np.float32) / SR
     depth = 0.3 * np.clip((t - 0.15) * 4.0, 0.0, 1.0)  # vibrato blooms after the attack
     freq = midi_hz(midi) * 2.0 ** (depth * np.sin(2.0 * np.pi * 5.6 * t) / 12.0)
