@@ -250,7 +250,8 @@ class UploadForm(forms.Form):
     title = forms.CharField(max_length=200, required=False, help_text="Defaults to the file's name.")
     file = forms.FileField(
         required=False, label="Audio file",
-        help_text="mp3, m4a or wav, up to 50 MB.",
+        help_text="mp3, m4a or wav, up to 50 MB (decoded to check it is audio).",
+        error_messages={"empty": "The file is empty."},
         widget=forms.ClearableFileInput(attrs={"accept": ".mp3,.m4a,.wav,audio/mpeg,audio/mp4,audio/wav"}),
     )
     url = forms.URLField(
@@ -269,7 +270,7 @@ class UploadForm(forms.Form):
             raise forms.ValidationError("The file is empty.")
         if upload.size > limit:
             raise forms.ValidationError(
-                f"The file is {upload.size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB."
+                f"The file is {upload.size / 2**20:.3g} MB; the limit is {limit / 2**20:.3g} MB."
             )
         try:
             if hasattr(upload, "temporary_file_path"):
