@@ -44,7 +44,8 @@ from riffweb.upstream.models import UpstreamState
 
 log = logging.getLogger(__name__)
 
-PUMP_LEASE = timedelta(seconds=12)
+PUMP_LEASE = timedelta(seconds=6)  # renewed every RENEW_EVERY; a dead pump's lapses fast
+RENEW_EVERY = 1.5
 LOOP_SLEEP = 0.2
 RECONCILE_EVERY = 3.0
 DOWNLOAD_LEASE = timedelta(seconds=90)
@@ -458,7 +459,7 @@ def run_pump(seconds: float | None = None) -> bool:
                 close_old_connections()
             mono = time.monotonic()
             now = timezone.now()
-            if mono - last_renew > 2.0:
+            if mono - last_renew > RENEW_EVERY:
                 if not _claim_pump(owner, now):
                     held = False
                     break

@@ -1,0 +1,109 @@
+"""Dialect B: callbacks carry the news; forged, duplicated and late ones are harmless."""
+
+import time
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from riffweb.studio.models import Song, Transform
+from riffweb.upstream import tracker
+from riffweb.upstream.submit import submit_transform
+from tests.cluster import running_engine
+from tests.conftest import make_request
+
+
+def song_object(track_id, status="processing", progress=40, url=""):
+    return {"id": track_id, "status": status, "progress": progress, "download_url": url or None, "title": "T"}
+
+
+def post(client, transform, payload, secret=None):
+    url = reverse("upstream:callback", args=[transform.pk, secret or transform.callback_secret])
+    return client.post(url, payload, content_type="application/json")
+
+
+@pytest.fixture
+def submitted(stub, upstream_at, project, owner, settings):
+    upstream_at(stub.url, dialect="useapi", RIFFWEB_PUBLIC_URL="http://testserver")
+    transform = make_request(project, owner, mode=Transform.Mode.COMPOSE, prompts=[{"text": "piano", "strength": 0.5}])
+    assert submit_transform(transform.pk) == "submitted"
+    transform.refresh_from_db()
+    return transform
+
+
+@pytest.mark.django_db
+def test_the_create_carries_a_reply_url_with_an_unguessable_secret(stub, submitted):
+    body = stub.requests[-1][2]
+    assert body["replyUrl"] == "http://testserver" + reverse(
+        "upstream:callback", args=[submitted.pk, submitted.callback_secret]
+    )
+    assert body["replyRef"] == str(submitted.pk)
+    assert len(submitted.callback_secret) >= 32
+
+
+@pytest.mark.django_db
+def test_a_forged_callback_changes_nothing(client, submitted):
+    payload = {"replyRef": str(submitted.pk), "songs": [song_object("x1", "completed", 100, "http://evil.test/a.mp3")]}
+    assert post(client, submitted, payload, secret="guess").status_code == 404
+    assert post(client, submitted, {**payload, "replyRef": "999"}).status_code == 404
+    assert not Song.objects.filter(transform=submitted).exclude(status=Song.Status.RUNNING).exists()
+
+
+@pytest.mark.django_db
+def test_progress_callbacks_move_songs_forward_and_push_polling_back(client, submitted, settings):
+    payload = {"replyRef": str(submitted.pk), "songs": [song_object("a"), song_object("b", progress=55)]}
+    assert post(client, submitted, payload).status_code == 200
+    songs = list(submitted.songs.order_by("variant"))
+    assert [(s.upstream_id, s.progress) for s in songs] == [("a", 40), ("b", 55)]
+    safety = timezone.now().timestamp() + settings.RIFFWEB_CALLBACK_SAFETY_POLL - 5
+    assert all(s.next_poll_at.timestamp() > safety for s in songs)
+
+
+@pytest.mark.django_db
+def test_duplicate_and_out_of_order_callbacks_are_harmless(client, submitted, stub):
+    done = {"replyRef": str(submitted.pk), "songs": [
+        song_object("a", "completed", 100, f"{stub.url}/audio/a.wav"),
+        song_object("b", "completed", 100, f"{stub.url}/audio/b.wav"),
+    ]}
+    late = {"replyRef": str(submitted.pk), "songs": [song_object("b", "processing", 10), song_object("a", "queued", 0)]}
+    assert post(client, submitted, done).status_code == 200
+    assert post(client, submitted, done).status_code == 200
+    assert post(client, submitted, late).status_code == 200
+    assert {s.status for s in submitted.songs.all()} == {Song.Status.DOWNLOADING}
+    tracker.run_pump(seconds=0.5)
+    songs = list(submitted.songs.order_by("variant"))
+    assert [(s.upstream_id, s.status) for s in songs] == [("a", Song.Status.DONE), ("b", Song.Status.DONE)]
+    assert stub.calls["audio"] == 2
+    assert post(client, submitted, late).status_code == 200
+    assert {s.status for s in submitted.songs.all()} == {Song.Status.DONE}
+
+
+@pytest.mark.django_db
+def test_a_failed_callback_fails_the_song_with_its_reason(client, submitted):
+    payload = {"replyRef": str(submitted.pk), "songs": [
+        {"id": "a", "status": "failed", "error": "render failed"}, song_object("b"),
+    ]}
+    post(client, submitted, payload)
+    song = submitted.songs.get(variant=0)
+    assert song.status == Song.Status.FAILED and "render failed" in song.error
+
+
+@pytest.mark.django_db
+def test_an_unreadable_callback_is_refused_without_a_crash(client, submitted):
+    url = reverse("upstream:callback", args=[submitted.pk, submitted.callback_secret])
+    assert client.post(url, "{not json", content_type="application/json").status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_finished_by_callback_is_never_polled(live_server, upstream_at, project, owner):
+    with running_engine(render_delay=0.5) as engine:
+        upstream_at(engine.url, dialect="useapi", RIFFWEB_PUBLIC_URL=live_server.url)
+        transform = make_request(project, owner, mode=Transform.Mode.COMPOSE, prompts=[{"text": "piano"}])
+        submit_transform(transform.pk)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(s.is_finished for s in transform.songs.all()):
+            tracker.run_pump(seconds=0.3)
+        counts = engine.stats()["counts"]
+    assert [s.status for s in transform.songs.all()] == [Song.Status.DONE] * 2
+    assert counts.get("feed", 0) == 0  # no status call: the callbacks said it all
+    assert counts["callbacks_sent"] >= 2
