@@ -64,30 +64,68 @@ def _envelope(n: int, attack: float, release: float) -> np.ndarray:
     return env
 
 
+TABLE = 4096
+
+
+def _phase(freq: float, n: int) -> np.ndarray:
+    """Cycles elapsed at each sample, wrapped to [0, 1), computed in float64 so long
+    notes keep their pitch."""
+    return (np.arange(n, dtype=np.float64) * (freq / SR)) % 1.0
+
+
+def _read_table(amps, phase: np.ndarray) -> np.ndarray:
+    """A periodic wave with harmonic amplitudes amps, read at phase (cycles in [0, 1))."""
+    x = np.arange(TABLE) / TABLE
+    k = np.arange(1, len(amps) + 1)[:, None]
+    table = (np.asarray(amps, dtype=np.float64)[:, None] * np.sin(2.0 * np.pi * k * x)).sum(axis=0)
+    return table.astype(np.float32)[(phase * TABLE).astype(np.int32) % TABLE]
+
+
 def _harmonics(
     freq: float,
     n: int,
     amps: np.ndarray,
-    decays: np.ndarray | None = None,
-    stretch: float = 0.0,
+    decay: tuple[float, float] | None = None,
     detune_cents: float = 0.0,
 ) -> np.ndarray:
-    """Sum of harmonics k*freq with given amplitudes and per-harmonic decay rates.
+    """Sum of harmonics k*freq with amplitudes amps[k-1].
 
-    stretch models piano-string inharmonicity; decays let upper partials die first,
-    which is most of what makes a plucked or struck note sound physical.
+    decay=(base, per_harmonic) makes harmonic k die away at base + per_harmonic*k
+    per second, upper partials first, which is most of what makes a plucked or
+    struck note sound physical. Without decay the wave is periodic, so one period
+    is summed into a table and read back; with decay, sin(kx) comes from the
+    Chebyshev recurrence and the decays from repeated multiplication, so no
+    transcendental function runs per partial.
     """
-    t = _t(n)
-    out = np.zeros(n, dtype=np.float32)
     f = freq * 2.0 ** (detune_cents / 1200.0)
+    count = 0
     for k, amp in enumerate(amps, start=1):
-        fk = f * k * np.sqrt(1.0 + stretch * k * k)
-        if fk >= NYQUIST_GUARD or amp <= 1e-4:
+        if k * f >= NYQUIST_GUARD or amp <= 1e-4:
             break
-        partial = np.sin((2.0 * np.pi * fk) * t)
-        if decays is not None:
-            partial *= np.exp(-decays[k - 1] * t)
-        out += amp * partial
+        count = k
+    if count == 0:
+        return np.zeros(n, np.float32)
+    phase = _phase(f, n)
+    if decay is None:
+        return _read_table(amps[:count], phase)
+    x = (phase * (2.0 * np.pi)).astype(np.float32)
+    t = _t(n)
+    base, per_k = decay
+    step = np.exp(-per_k * t)
+    env = np.exp(-base * t) * step
+    two_cos = 2.0 * np.cos(x)
+    prev = np.zeros(n, np.float32)
+    cur = np.sin(x)
+    out = cur * env * np.float32(amps[0])
+    scratch = np.empty(n, np.float32)
+    for k in range(2, count + 1):
+        np.multiply(two_cos, cur, out=scratch)
+        scratch -= prev
+        prev, cur, scratch = cur, scratch, prev
+        env *= step
+        np.multiply(cur, env, out=scratch)
+        scratch *= np.float32(amps[k - 1])
+        out += scratch
     return out
 
 
@@ -111,24 +149,21 @@ def note(instrument: str, midi: int, n: int, brightness: float, detune: float = 
 def piano(freq, n, brightness, detune):
     count = 14
     amps = _brightness_amps(count, brightness, 1.3)
-    decays = 1.2 + 0.9 * np.arange(1, count + 1) * (freq / 260.0) ** 0.5
-    body = _harmonics(freq, n, amps, decays, stretch=0.0004, detune_cents=detune)
+    body = _harmonics(freq, n, amps, (1.2, 0.9 * (freq / 260.0) ** 0.5), detune_cents=detune)
     return body * _envelope(n, 0.003, 0.08) * 0.9
 
 
 def pluck(freq, n, brightness, detune):
     count = 16
     amps = _brightness_amps(count, brightness, 0.9)
-    decays = 3.0 + 2.2 * np.arange(1, count + 1)
-    return _harmonics(freq, n, amps, decays, detune_cents=detune) * _envelope(n, 0.002, 0.05)
+    return _harmonics(freq, n, amps, (3.0, 2.2), detune_cents=detune) * _envelope(n, 0.002, 0.05)
 
 
 def guitar(freq, n, brightness, detune):
     count = 18
     amps = _brightness_amps(count, brightness, 0.8)
     amps[1::2] *= 0.7  # plucked near the bridge: even partials a little weaker
-    decays = 2.0 + 1.4 * np.arange(1, count + 1)
-    return _harmonics(freq, n, amps, decays, detune_cents=detune) * _envelope(n, 0.003, 0.06)
+    return _harmonics(freq, n, amps, (2.0, 1.4), detune_cents=detune) * _envelope(n, 0.003, 0.06)
 
 
 def pad(freq, n, brightness, detune):
@@ -146,8 +181,7 @@ def organ(freq, n, brightness, detune):
 def stab(freq, n, brightness, detune):
     count = 20
     amps = _brightness_amps(count, brightness, 1.0)
-    decays = 6.0 + 1.5 * np.arange(1, count + 1)
-    return _harmonics(freq, n, amps, decays, detune_cents=detune) * _envelope(n, 0.002, 0.03)
+    return _harmonics(freq, n, amps, (6.0, 1.5), detune_cents=detune) * _envelope(n, 0.002, 0.03)
 
 
 def power(freq, n, brightness, detune):
@@ -169,13 +203,9 @@ def bell(freq, n, brightness, detune):
 def saw(freq, n, brightness, detune):
     t = _t(n)
     vibrato = 1.0 + 0.004 * np.sin(2 * np.pi * 5.5 * t) * np.clip(t * 3.0, 0.0, 1.0)
-    phase = np.cumsum(vibrato) * (freq * 2.0 ** (detune / 1200.0) / SR)
+    phase = (np.cumsum(vibrato, dtype=np.float64) * (freq * 2.0 ** (detune / 1200.0) / SR)) % 1.0
     count = int(min(24, NYQUIST_GUARD / freq))
-    amps = _brightness_amps(count, brightness, 1.0)
-    out = np.zeros(n, dtype=np.float32)
-    for k in range(1, count + 1):
-        out += amps[k - 1] * np.sin(2.0 * np.pi * k * phase)
-    return out * _envelope(n, 0.01, 0.06) * 0.7
+    return _read_table(_brightness_amps(count, brightness, 1.0), phase) * _envelope(n, 0.01, 0.06) * 0.7
 
 
 def sub(freq, n, brightness, detune):
@@ -185,14 +215,12 @@ def sub(freq, n, brightness, detune):
 
 def picked(freq, n, brightness, detune):
     amps = _brightness_amps(8, brightness * 0.7, 1.2)
-    decays = 2.0 + 2.5 * np.arange(1, 9)
-    return _harmonics(freq, n, amps, decays, detune_cents=detune) * _envelope(n, 0.003, 0.04)
+    return _harmonics(freq, n, amps, (2.0, 2.5), detune_cents=detune) * _envelope(n, 0.003, 0.04)
 
 
 def upright(freq, n, brightness, detune):
     amps = np.array([1.0, 0.45, 0.2, 0.08], dtype=np.float32)
-    decays = np.array([2.0, 3.5, 5.0, 7.0])
-    return _harmonics(freq, n, amps, decays, detune_cents=detune) * _envelope(n, 0.012, 0.05)
+    return _harmonics(freq, n, amps, (0.5, 1.6), detune_cents=detune) * _envelope(n, 0.012, 0.05)
 
 
 def bass808(freq, n, brightness, detune):

@@ -61,18 +61,15 @@ class EngineServer:
         self.app: EngineApp | None = None
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        self.url = ""  # base URL without a trailing slash, set by start()
 
     def start(self) -> "EngineServer":
         self.app = EngineApp(self.config)
         handler = type("Handler", (_Handler,), {"app": self.app, "fallback_base": ""})
         self._httpd = ThreadingHTTPServer((self.config.host, self.config.port), handler)
         self._httpd.daemon_threads = True
-        handler.fallback_base = self.url
+        host, port = self._httpd.server_address[:2]
+        self.url = handler.fallback_base = f"http://{host}:{port}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="engine-http", daemon=True)
         self._thread.start()
         return self

@@ -533,8 +533,9 @@ _TOPIC_STYLES: list[tuple[tuple[str, ...], str]] = [
 
 def style_for_topic(topic: str) -> str:
     words = normalise_text(topic)
-    if genre_of(topic):
-        return topic
+    named = genre_of(topic)
+    if named:
+        return named
     for keys, tag in _TOPIC_STYLES:
         if any(f" {k} " in words for k in keys):
             return tag
