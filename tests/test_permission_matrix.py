@@ -186,6 +186,7 @@ ROWS = [
         data=lambda w: {"songs": [w.song.pk], "action": "trash"}),
     Row("library:download_zip", "POST", at("library:download_zip"), members(),
         data=lambda w: {"songs": [w.song.pk]}),
+    Row("library:song_edit", "GET", at("library:song_edit", pk("song")), editors(200)),
     Row("library:song_rename", "POST", at("library:song_rename", pk("song")), editors(),
         data=lambda w: {"title": "Renamed"}),
     Row("library:song_labels", "POST", at("library:song_labels", pk("song")), editors(),

@@ -8,6 +8,7 @@ urlpatterns = [
     path("library/bulk/", views.bulk, name="bulk"),
     path("library/download/", views.download_zip, name="download_zip"),
     path("library/trash/", views.trash, name="trash"),
+    path("songs/<int:pk>/edit/", views.song_edit, name="song_edit"),
     path("songs/<int:pk>/rename/", views.song_rename, name="song_rename"),
     path("songs/<int:pk>/labels/", views.song_labels, name="song_labels"),
     path("songs/<int:pk>/favourite/", views.song_favourite, name="song_favourite"),

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
@@ -55,8 +56,18 @@ def _filtered(songs, form: LibraryFilterForm, user):
         songs = songs.filter(created_at__date__gte=data["since"])
     if data.get("until"):
         songs = songs.filter(created_at__date__lte=data["until"])
-    order = LibraryFilterForm.SORTS.get(data.get("sort") or "newest")
-    return songs.select_related("project", "transform").annotate(is_favourite=_favourite_of(user)).order_by(*order)
+    return songs.order_by(*LibraryFilterForm.SORTS.get(data.get("sort") or "newest"))
+
+
+def _page(request, songs, user):
+    """One page of songs in two steps: the ids (a narrow query the song_project_recent index
+    covers, so deep pages stay cheap), then those rows with what each row shows."""
+    page = Paginator(songs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+    ids = list(page.object_list)
+    rows = Song.objects.filter(pk__in=ids).select_related("project", "transform").annotate(
+        is_favourite=_favourite_of(user)).in_bulk()
+    page.object_list = [rows[pk] for pk in ids]
+    return page
 
 
 @login_required
@@ -65,7 +76,7 @@ def song_list(request: HtmxHttpRequest) -> HttpResponse:
     memberships = access.memberships_of(request.user)
     form = LibraryFilterForm(request.GET, memberships=memberships)
     songs = _filtered(access.songs_for(request.user), form, request.user)
-    page = Paginator(songs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = _page(request, songs, request.user)
     query = request.GET.copy()
     query.pop("page", None)
     template = "library/song_list.html"
@@ -77,7 +88,7 @@ def song_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _next_url(request) -> str:
-    url = request.POST.get("next", "")
+    url = request.POST.get("next") or request.GET.get("next", "")
     if url_has_allowed_host_and_scheme(url, {request.get_host()}, request.is_secure()):
         return url
     return "library:song_list"
@@ -91,6 +102,21 @@ def _row(request: HtmxHttpRequest, song: Song, **extra) -> HttpResponse:
     context = {"song": song, "next": _next_url(request), **_menus(access.memberships_of(request.user)),
                **extra}
     return render(request, "library/song_list.html#song-row", context)
+
+
+@login_required
+@require_GET
+def song_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """A row opened for editing: rename, tags, move, trash."""
+    song = access.get_song_for(request.user, pk, need="edit")
+    song.is_favourite = song.favourited_by.filter(pk=request.user.pk).exists()
+    template = "library/song_edit.html"
+    if request.htmx:
+        template += "#song-row"
+    next_url = _next_url(request)
+    context = {"song": song, "next": next_url if next_url.startswith("/") else reverse("library:song_list"),
+               **_menus(access.memberships_of(request.user))}
+    return render(request, template, context)
 
 
 @login_required
