@@ -120,7 +120,7 @@ def number(
     if integer and value != int(value):
         raise ApiError.bad(f"{label}: must be a whole number")
     if not low <= value <= high:
-        raise ApiError.bad(f"{label}: must be between {low:g} and {high:g}")
+        raise ApiError.bad(f"{label}: must be between {_num(low)} and {_num(high)}")
     return int(value) if integer else float(value)
 
 
@@ -131,3 +131,7 @@ def flag(data: dict, name: str, label: str | None = None) -> bool:
     if not isinstance(value, bool) and value is not None:
         raise ApiError.bad(f"{label or name}: must be true or false")
     return bool(value)
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
