@@ -69,7 +69,9 @@ def choose_tab(page, name: str):
 
 
 def waveform_box(page, song: Song):
-    box = page.locator(f"#song-player-{song.pk} [data-waveform]").bounding_box()
+    waveform = page.locator(f"#song-player-{song.pk} [data-waveform]")
+    waveform.scroll_into_view_if_needed()
+    box = waveform.bounding_box()
     assert box and box["width"] > 100
     return box
 
@@ -172,11 +174,13 @@ def test_inspiration_and_the_five_transforms_end_to_end(page, live_server, studi
 def test_compose_with_ranged_prompts_end_to_end(page, live_server, studio, stack):
     stack("useapi")
     choose_tab(page, "Compose")
-    page.get_by_label("Lyrics").fill("[Verse]\nSalt on the wire\n[Chorus]\nHold the line")
+    page.get_by_label("Lyrics", exact=True).fill("[Verse]\nSalt on the wire\n[Chorus]\nHold the line")
     page.get_by_label("Sound prompt 1", exact=True).fill("warm analog synths")
     page.get_by_label("Sound prompt 2", exact=True).fill("brushed drums")
     # Drag prompt 2's bar: from its right end (100%) back to 60% of the song.
-    track = page.locator("[data-range-track]").nth(1).bounding_box()
+    bar = page.locator("[data-range-track]").nth(1)
+    bar.scroll_into_view_if_needed()
+    track = bar.bounding_box()
     y = track["y"] + track["height"] / 2
     page.mouse.move(track["x"] + track["width"] - 2, y)
     page.mouse.down()
