@@ -57,3 +57,33 @@ def log_in(page, live_server, username: str, password: str):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+# Poll the engine often: these tests watch songs finish in seconds, not minutes.
+FAST_POLLING = {"RIFFWEB_POLL_FIRST": "0.3", "RIFFWEB_POLL_MIN": "0.3", "RIFFWEB_POLL_MAX": "1"}
+
+
+@pytest.fixture
+def stack(settings, live_server):
+    """The local engine and a real worker cluster, speaking the dialect a test asks for."""
+    from contextlib import ExitStack
+
+    from tests.cluster import running_engine, running_qcluster
+
+    with ExitStack() as contexts:
+
+        def start(dialect: str = "riffusion", **engine_config):
+            engine_config.setdefault("render_delay", 0.05)
+            engine_config.setdefault("trusted_url_prefixes", (live_server.url,))
+            engine = contexts.enter_context(running_engine(**engine_config))
+            settings.RIFFWEB_UPSTREAM_DIALECT = dialect
+            settings.RIFFWEB_UPSTREAM_URL = engine.url
+            settings.RIFFWEB_PUBLIC_URL = live_server.url
+            env = FAST_POLLING | {
+                "RIFFWEB_UPSTREAM_DIALECT": dialect,
+                "RIFFWEB_PUBLIC_URL": live_server.url,
+            }
+            contexts.enter_context(running_qcluster(engine.url, env))
+            return engine
+
+        yield start
