@@ -136,7 +136,16 @@ class Plan:
 
     def describe(self) -> dict:
         names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-        return {"bpm": round(self.bpm, 1), "key": f"{names[self.root]} {self.mode}", "style": self.styles[0].name}
+        bar = self.bar_seconds
+        return {
+            "bpm": round(self.bpm, 2),
+            "key": f"{names[self.root]} {self.mode}",
+            "style": self.styles[0].name,
+            "sections": [
+                {"kind": s.kind, "start": round(start * bar, 6), "end": round((start + s.bars) * bar, 6)}
+                for s, start in zip(self.sections, self.section_starts())
+            ],
+        }
 
     def section_starts(self) -> list[int]:
         starts, bar = [], 0

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .instruments import SR, _highpass, _noise, cached, midi_hz
+from .instruments import SR, _highpass, _noise, _smooth, cached, midi_hz
 
 TABLE = 2048
 
@@ -116,13 +116,16 @@ def _sing(vowel: str, onset: str, midi: int, n: int, shift: float, articulation:
     if release > 0:
         env[n - release :] = np.linspace(1.0, 0.0, release)
     voice *= env
-    breath = _highpass(_noise(n, seed), 1) * 0.015
-    voice += breath * env
+    # Breath: band-limited noise (roughly 1–5 kHz), well under the voiced sound.
+    noise = _noise(n, seed)
+    breath = _smooth(noise, 4) - _smooth(noise, 20)
+    voice += breath * env * np.float32(0.02)
     if onset and articulation > 0:
-        length = int((0.07 if onset == "fricative" else 0.018) * SR)
-        length = min(length, n)
-        burst = _highpass(_noise(length, seed + 1), 2 if onset == "fricative" else 1)
-        burst *= np.linspace(1.0, 0.0, length, dtype=np.float32) * 0.35 * articulation
+        length = min(n, int((0.06 if onset == "fricative" else 0.015) * SR))
+        raw = _noise(length, seed + 1)
+        # "s"/"sh" hiss is high; "t"/"k" bursts sit lower, in the mid band.
+        burst = _highpass(raw, 1) * 0.5 if onset == "fricative" else _smooth(raw, 3) - _smooth(raw, 12)
+        burst *= np.linspace(1.0, 0.0, length, dtype=np.float32) * np.float32(0.12 * articulation)
         voice[:length] += burst
     voice.setflags(write=False)
     return voice
