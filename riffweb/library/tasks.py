@@ -16,7 +16,7 @@ def empty_trash() -> int:
     """Safe to run twice or at once: each song row is deleted once, its file after it."""
     cutoff = timezone.now() - timedelta(days=settings.RIFFWEB_TRASH_DAYS)
     deleted = 0
-    # A daily scan of the table: cheap enough without an index of its own.
+    # song_library_recent starts with deleted_at: the scan reads only trashed rows.
     for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", "audio").iterator():
         audio = song.audio
         count, _ = Song.objects.filter(pk=song.pk, deleted_at__lt=cutoff).delete()

@@ -21,6 +21,11 @@ from riffweb.studio import access
 from riffweb.studio.models import Song
 
 PAGE_SIZE = 25
+# What a library row shows: no lyrics, peaks or operator details to load and decode.
+ROW_FIELDS = [
+    "title", "variant", "status", "duration", "tags", "labels", "created_at", "deleted_at",
+    "project__name", "transform__title", "transform__topic", "transform__mode",
+]
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -64,8 +69,13 @@ def _page(request, songs, user):
     covers, so deep pages stay cheap), then those rows with what each row shows."""
     page = Paginator(songs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
     ids = list(page.object_list)
-    rows = Song.objects.filter(pk__in=ids).select_related("project", "transform").annotate(
-        is_favourite=_favourite_of(user)).in_bulk()
+    rows = (
+        Song.objects.filter(pk__in=ids)
+        .select_related("project", "transform")
+        .only(*ROW_FIELDS)
+        .annotate(is_favourite=_favourite_of(user))
+        .in_bulk()
+    )
     page.object_list = [rows[pk] for pk in ids]
     return page
 
