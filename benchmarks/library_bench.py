@@ -127,6 +127,9 @@ def pages(reader) -> dict[str, str]:
     }
 
 
+CPU_TIMES: list[float] = []  # the same requests' CPU time: what the server did, without waiting
+
+
 def measure(client: Client, url: str, runs: int) -> tuple[list[float], int]:
     for _ in range(3):
         assert client.get(url).status_code == 200, url
@@ -135,9 +138,10 @@ def measure(client: Client, url: str, runs: int) -> tuple[list[float], int]:
     queries = len(captured)  # now: the next request clears the connection's query log
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         response = client.get(url)
         times.append((time.perf_counter() - start) * 1000)
+        CPU_TIMES.append((time.thread_time() - cpu) * 1000)
         assert response.status_code == 200
     return times, queries
 
@@ -172,15 +176,21 @@ def main() -> int:
         print(f"library_{name}_queries={queries}")
         print(f"library_{name}_queries_at_{args.songs // 10}_songs={small[name]}")
         ok &= queries == small[name]
+    library_cpu = list(CPU_TIMES)
     song_times, song_queries = measure(client, song.get_absolute_url(), args.runs)
     print(f"song_page_p95_ms={p95(song_times):.1f}")
     print(f"song_page_queries={song_queries}")
+    print(f"library_median_ms={statistics.median(library_times):.1f}")
+    print(f"library_p95_cpu_ms={p95(library_cpu):.1f}")
+    print(f"load_average_1m={os.getloadavg()[0]:.2f}")
     print(f"library_p95_ms={p95(library_times):.1f}")
     print(f"library_queries_per_page={max(library_queries.values())}")
     print(f"library_queries_constant={'yes' if ok else 'no'}")
-    met = ok and p95(library_times) <= 50 and max(library_queries.values()) <= 10
-    met &= p95(song_times) <= 50 and song_queries <= 10
-    print(f"targets_met={'yes' if met else 'no'}")
+    library_met = ok and p95(library_times) <= 50 and max(library_queries.values()) <= 10
+    song_met = p95(song_times) <= 50 and song_queries <= 10
+    print(f"library_targets_met={'yes' if library_met else 'no'}")
+    print(f"song_page_targets_met={'yes' if song_met else 'no'}")
+    met = library_met and song_met
     return 0 if met else 1
 
 

@@ -164,6 +164,8 @@ ROWS = [
     Row("teams:member_remove", "POST",
         at("teams:member_remove", lambda w, col: [w.project.pk, w.viewer_membership.pk]), owners()),
     Row("teams:member_leave", "POST", at("teams:member_leave", pk("project")), members(302)),
+    Row("teams:project_delete", "POST", at("teams:project_delete", pk("project")), owners(),
+        data=lambda w: {"confirm": w.project.name}),
     Row("teams:invitation_revoke", "POST", at("teams:invitation_revoke", pk("invitation")), owners()),
     Row("teams:invitation_accept", "GET", at("teams:invitation_accept", lambda w, col: [w.invite(col)]),
         token_holders()),

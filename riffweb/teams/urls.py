@@ -9,6 +9,7 @@ urlpatterns = [
     path("projects/<int:pk>/members/<int:member_pk>/role/", views.member_role, name="member_role"),
     path("projects/<int:pk>/members/<int:member_pk>/remove/", views.member_remove, name="member_remove"),
     path("projects/<int:pk>/leave/", views.member_leave, name="member_leave"),
+    path("projects/<int:pk>/delete/", views.project_delete, name="project_delete"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("songs/<int:pk>/sharing/", views.song_sharing, name="song_sharing"),

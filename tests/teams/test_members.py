@@ -121,3 +121,37 @@ def test_a_member_of_another_project_cannot_be_changed_through_this_one(owner_cl
     foreign = other.memberships.get()
     response = owner_client.post(reverse("teams:member_role", args=[project.pk, foreign.pk]), {"role": "viewer"})
     assert response.status_code == 404
+
+
+def test_an_owner_deletes_the_project_with_its_songs_and_files(owner_client, project, done_song,
+                                                              django_capture_on_commit_callbacks):
+    import os
+
+    from riffweb.studio.models import Project, Song
+
+    path = done_song.audio.path
+    url = reverse("teams:project_delete", args=[project.pk])
+    owner_client.post(url, {"confirm": "wrong name"})
+    assert Project.objects.filter(pk=project.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner_client.post(url, {"confirm": project.name})
+    assert response.status_code == 302
+    assert not Project.objects.filter(pk=project.pk).exists()
+    assert not Song.objects.filter(pk=done_song.pk).exists()
+    assert not os.path.exists(path)
+
+
+def test_a_song_moved_away_survives_its_first_project(owner_client, owner, project, done_song):
+    from riffweb.studio.models import Project, Song
+
+    other = Project.create_for(owner, name="Keepers")
+    owner_client.post(reverse("library:song_move", args=[done_song.pk]), {"project": other.pk})
+    owner_client.post(reverse("teams:project_delete", args=[project.pk]), {"confirm": project.name})
+    survivor = Song.objects.get(pk=done_song.pk)
+    assert survivor.project == other and survivor.transform.project == other
+
+
+def test_only_owners_delete_projects(client, editor, project):
+    client.force_login(editor)
+    response = client.post(reverse("teams:project_delete", args=[project.pk]), {"confirm": project.name})
+    assert response.status_code == 403
