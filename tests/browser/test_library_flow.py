@@ -1,0 +1,54 @@
+"""The library in a browser: the list follows the search without a reload, the URL keeps the
+filters, and ticked songs download as one zip."""
+
+import json
+import zipfile
+
+import pytest
+from django.urls import reverse
+
+from tests.browser.conftest import log_in
+from tests.conftest import PASSWORD, finish_song, make_request
+
+
+@pytest.fixture
+def songs(transactional_db, project, owner):
+    made = []
+    for title, lyrics in [("Moon river", "[Verse]\nsilver moon"), ("Desert heat", "[Verse]\nsand"),
+                          ("Harbour lights", "[Verse]\nships")]:
+        made.append(finish_song(make_request(project, owner, title=title, lyrics=lyrics).songs.get(variant=0)))
+    return made
+
+
+def test_search_updates_the_list_in_place_and_the_url_keeps_it(page, live_server, owner, songs, tmp_path):
+    log_in(page, live_server, owner.username, PASSWORD)
+    page.goto(f"{live_server.url}{reverse('library:song_list')}")
+    rows = page.locator("#song-list .library-row")
+    assert rows.count() == 6
+    page.evaluate("window.marker = 'same page'")
+
+    page.get_by_label("Search").fill("moon")
+    page.wait_for_url("**/library/?*q=moon*")
+    page.wait_for_function("document.querySelectorAll('#song-list .library-row').length === 2")
+    assert page.evaluate("window.marker") == "same page"  # htmx swapped the list; no reload
+    assert "Moon river" in page.locator("#song-list").inner_text()
+
+    page.reload()
+    assert page.get_by_label("Search").input_value() == "moon"
+    assert rows.count() == 2
+
+    page.get_by_label("Search").fill("")
+    page.wait_for_function("document.querySelectorAll('#song-list .library-row').length === 6")
+    page.get_by_label("Status").select_option("done")
+    page.wait_for_url("**/library/?*status=done*")
+    page.wait_for_function("document.querySelectorAll('#song-list .library-row').length === 3")
+    page.get_by_label("Select Moon river variant A").check()
+    page.get_by_label("Select Desert heat variant A").check()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download as zip").click()
+    saved = tmp_path / "songs.zip"
+    download_info.value.save_as(saved)
+    with zipfile.ZipFile(saved) as archive:
+        sidecars = [json.loads(archive.read(n)) for n in archive.namelist() if n.endswith(".json")]
+        assert sum(n.endswith(".wav") for n in archive.namelist()) == 2, archive.namelist()
+    assert sorted(s["title"] for s in sidecars) == ["Desert heat", "Moon river"]
