@@ -1,5 +1,7 @@
 """Every URL of riffweb, for every kind of visitor: the status each one gets.
 
+Pages, partials (sent as htmx requests), form posts, audio and zip downloads, guest pages.
+
 The rows are walked from riffweb's own URL resolver: a URL added without rows here fails
 `test_every_url_has_rows`. Semantics: a stranger (logged in, not a member) gets 404, as if the
 object did not exist; anonymous visitors are sent to log in; a member whose role is too small
@@ -10,6 +12,7 @@ link or other token), revoked (anonymous, holding a revoked link or a bad token)
 """
 
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import timedelta
 from typing import Callable
 
@@ -86,6 +89,7 @@ class Row:
     url: Callable[[World, str], str]
     expect: dict[str, int | str]
     data: Callable[[World], dict] = field(default=lambda w: {})
+    htmx: str | None = None  # sent as an htmx request with this HX-Target: the partial's branch
 
 
 def _cols(**statuses) -> dict:
@@ -145,6 +149,7 @@ ROWS = [
     Row("studio:upload_create", "POST", at("studio:upload_create", pk("project")), editors(200)),
     # Studio: songs, their partials and files.
     Row("studio:song_detail", "GET", at("studio:song_detail", pk("song")), members()),
+    Row("studio:song_detail", "GET", at("studio:song_detail", pk("song")), members(), htmx="transform-form"),
     Row("studio:song_status", "GET", at("studio:song_status", pk("song")), members(286)),
     Row("studio:song_audio", "GET", at("studio:song_audio", pk("song")), members()),
     Row("studio:song_download", "GET", at("studio:song_download", pk("song")), members()),
@@ -158,6 +163,8 @@ ROWS = [
     Row("teams:member_list", "GET", at("teams:member_list", pk("project")), members()),
     Row("teams:member_invite", "POST", at("teams:member_invite", pk("project")), owners(),
         data=lambda w: {"who": "someone@example.org", "role": "viewer"}),
+    Row("teams:member_invite", "POST", at("teams:member_invite", pk("project")), owners(200),
+        data=lambda w: {"who": "someone@example.org", "role": "viewer"}, htmx="members"),
     Row("teams:member_role", "POST",
         at("teams:member_role", lambda w, col: [w.project.pk, w.viewer_membership.pk]), owners(),
         data=lambda w: {"role": "editor"}),
@@ -174,6 +181,7 @@ ROWS = [
         _cols(owner=302, editor=302, viewer=302, stranger=302, anonymous=200, guest=200, revoked=404)),
     # Teams: sharing and guest links.
     Row("teams:song_sharing", "GET", at("teams:song_sharing", pk("song")), members()),
+    Row("teams:song_sharing", "GET", at("teams:song_sharing", pk("song")), members(), htmx="song-sharing"),
     Row("teams:guest_link_create", "POST", at("teams:guest_link_create", pk("song")), editors(),
         data=lambda w: {"expires_in": "7"}),
     Row("teams:guest_link_revoke", "POST", at("teams:guest_link_revoke", pk("live_link")), editors()),
@@ -183,14 +191,18 @@ ROWS = [
         token_holders()),
     # Library: the list, bulk actions, the zip, the trash, one song's actions.
     Row("library:song_list", "GET", at("library:song_list"), logged_in()),
+    Row("library:song_list", "GET", at("library:song_list"), logged_in(), htmx="song-list"),
     Row("library:trash", "GET", at("library:trash"), logged_in()),
     Row("library:bulk", "POST", at("library:bulk"), editors(),
         data=lambda w: {"songs": [w.song.pk], "action": "trash"}),
     Row("library:download_zip", "POST", at("library:download_zip"), members(),
         data=lambda w: {"songs": [w.song.pk]}),
     Row("library:song_edit", "GET", at("library:song_edit", pk("song")), editors(200)),
+    Row("library:song_edit", "GET", at("library:song_edit", pk("song")), editors(200), htmx="song-row"),
     Row("library:song_rename", "POST", at("library:song_rename", pk("song")), editors(),
         data=lambda w: {"title": "Renamed"}),
+    Row("library:song_rename", "POST", at("library:song_rename", pk("song")), editors(200),
+        data=lambda w: {"title": "Renamed"}, htmx="song-row"),
     Row("library:song_labels", "POST", at("library:song_labels", pk("song")), editors(),
         data=lambda w: {"labels": "keeper"}),
     Row("library:song_favourite", "POST", at("library:song_favourite", pk("song")), members(302),
@@ -229,7 +241,11 @@ def test_every_url_has_rows():
     assert not covered - served, f"rows for URLs that no longer exist: {sorted(covered - served)}"
 
 
-CELLS = [pytest.param(row, col, id=f"{row.name}-{row.method}-{col}") for row in ROWS for col in COLUMNS]
+CELLS = [
+    pytest.param(row, col, id=f"{row.name}-{row.method}{'-htmx' if row.htmx else ''}-{col}")
+    for row in ROWS
+    for col in COLUMNS
+]
 
 
 @pytest.mark.parametrize(("row", "col"), CELLS)
@@ -238,7 +254,8 @@ def test_permission_matrix(client, world, row: Row, col: str):
     if user is not None:
         client.force_login(user)
     url = row.url(world, col)
-    send = client.post if row.method == "POST" else client.get
+    headers = {"HX-Request": "true", "HX-Target": row.htmx} if row.htmx else {}
+    send = partial(client.post if row.method == "POST" else client.get, headers=headers)
     if row.name == "upstream:callback":
         response = client.post(url, data=b"{}", content_type="application/json")
     else:
