@@ -113,10 +113,10 @@ class Plan:
     lyrics_strength: float
     weirdness: float
     voice_shift: float  # formant scale: 1.0 lower voice, ~1.15 higher voice
-    voice_octave: int  # semitones from the written melody to the singer's register
+    voice_octave: int  # 0 or -12: the singer's octave relative to the written melody
     melody_alter: float = 0.0  # share of melody notes redrawn (covers)
     alter_seed: int = 0
-    extras: dict = field(default_factory=dict)
+    chords: dict[str, list[int]] = field(default_factory=dict)  # fixed progressions per section kind
 
     @property
     def bar_seconds(self) -> float:
@@ -287,7 +287,7 @@ def plan_song(spec: SongSpec) -> Plan:
         lyrics_strength=min(max(spec.lyrics_strength, 0.0), 1.0),
         weirdness=weird,
         voice_shift=1.14 if high else 1.0,
-        voice_octave=-5 if high else -12,
+        voice_octave=0 if high else -12,
     )
 
 
@@ -314,6 +314,8 @@ def degree_midi(plan: Plan, degree: int, base: int) -> int:
 
 
 def progression(plan: Plan, kind: str, style: Style) -> list[int]:
+    if kind in plan.chords:
+        return list(plan.chords[kind])
     rng = plan.rng("chords", kind)
     choices = style.progressions
     prog = list(choices[int(rng.integers(len(choices)))])
@@ -326,6 +328,18 @@ def progression(plan: Plan, kind: str, style: Style) -> list[int]:
         if rng.random() < plan.weirdness * 0.35:
             prog[i] = int(rng.integers(7))
     return prog
+
+
+def chord_shift(plan: Plan, kind: str, bar: int) -> int:
+    """Semitones a weird song pushes this bar's chord off the scale (0 when tame).
+
+    Bass and harmony both apply it, so the band agrees on the strange chord while
+    the melody stays in the key and rubs against it.
+    """
+    roll = stable_seed(plan.seeds["chords"], "shift", kind, bar) % 1000 / 1000.0
+    if roll >= plan.weirdness * 0.5:
+        return 0
+    return (1, -1, 6)[stable_seed(plan.seeds["chords"], "by", kind, bar) % 3]
 
 
 def chord_notes(plan: Plan, degree: int, style: Style, base: int = 52) -> list[int]:
@@ -494,6 +508,7 @@ def _bass(plan, section, style, bus, steps, bar_len, chords, level, detune):
     brightness = round(style.brightness, 2)
     for bar in range(section.bars):
         degree = chords[bar % len(chords)]
+        shift = chord_shift(plan, section.kind, bar)
         origin = bar * bar_len
         hits = [i for i, ch in enumerate(pattern) if ch in offsets]
         for j, step in enumerate(hits):
@@ -503,7 +518,7 @@ def _bass(plan, section, style, bus, steps, bar_len, chords, level, detune):
             while hold < end and pattern[hold] == "-":
                 hold += 1
             length = int((hold - step) * bar_len / 16 * 0.95)
-            midi = degree_midi(plan, degree + offsets[pattern[step]], 24)
+            midi = degree_midi(plan, degree + offsets[pattern[step]], 24) + shift
             while midi < 33:
                 midi += 12
             if plan.weirdness and (stable_seed(plan.seeds["chords"], bar, step) % 100) < plan.weirdness * 20:
@@ -518,7 +533,8 @@ def _harmony(plan, section, style, bus, steps, bar_len, chords, level, detune):
     brightness = round(style.brightness, 2)
     beat = bar_len // 4
     for bar in range(section.bars):
-        notes = chord_notes(plan, chords[bar % len(chords)], style)
+        shift = chord_shift(plan, section.kind, bar)
+        notes = [n + shift for n in chord_notes(plan, chords[bar % len(chords)], style)]
         origin = bar * bar_len
         rhythm = style.harmony_rhythm
         if rhythm == "sustain":

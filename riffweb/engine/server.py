@@ -20,6 +20,9 @@ MAX_BODY = 60 * 1024 * 1024
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "riffweb-engine/1"
+    # Headers and body go out in separate writes; with Nagle on, the body waits for
+    # the client's delayed ACK (~40 ms per call), which makes polling crawl.
+    disable_nagle_algorithm = True
     app: EngineApp  # set on the subclass made per server
     fallback_base: str
 

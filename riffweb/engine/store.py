@@ -1,4 +1,5 @@
-"""Where rendered tracks and uploads live: stems on disk, plans in memory.
+"""Where rendered tracks and uploads live: stems on disk, plans in memory, and
+encoded files made on first download.
 
 Stems are stored as 16-bit PCM (.npy) and the mix is always computed from those
 stored samples. A transform that keeps a stem therefore reuses exactly the samples
@@ -38,14 +39,14 @@ class AudioStore:
     def __init__(self, root: Path):
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
-        self._plans: dict[str, object] = {}
+        self._plans: dict[str, tuple] = {}  # item id -> (plan, what was heard)
         self._lock = threading.Lock()
 
     def _dir(self, item_id: str) -> Path:
         return self.root / item_id
 
     def save(self, item_id: str, stems: Stems) -> tuple[float, list[float]]:
-        """Store stems and the encoded mix; return (duration, waveform peaks)."""
+        """Store stems; return (duration, waveform peaks of the mix)."""
         folder = self._dir(item_id)
         folder.mkdir(parents=True, exist_ok=True)
         vocals, instrumental = _to_int16(stems.vocals), _to_int16(stems.instrumental)
@@ -55,9 +56,10 @@ class AudioStore:
         np.save(folder / "vocals.npy", vocals)
         np.save(folder / "instrumental.npy", instrumental)
         mixed = mix(vocals, instrumental)
-        (folder / "mix.mp3").write_bytes(audio.encode_mp3(mixed, SR))
+        # MP3 and WAV files are encoded on first download (see file()): many
+        # tracks, transform sources and test renders are never fetched as MP3.
         with self._lock:
-            self._plans[item_id] = stems.plan
+            self._plans[item_id] = (stems.plan, stems.heard)
         return len(mixed) / SR, audio.peaks(mixed, WAVEFORM_POINTS)
 
     def has(self, item_id: str) -> bool:
@@ -66,11 +68,12 @@ class AudioStore:
     def load(self, item_id: str) -> Stems:
         folder = self._dir(item_id)
         with self._lock:
-            plan = self._plans.get(item_id)
+            plan, heard = self._plans.get(item_id, (None, None))
         return Stems(
             vocals=_to_float(np.load(folder / "vocals.npy")),
             instrumental=_to_float(np.load(folder / "instrumental.npy")),
             plan=plan,
+            heard=heard,
         )
 
     def file(self, item_id: str, fmt: str, stem: str | None = None) -> Path:

@@ -35,6 +35,7 @@ from .composer import (
     fit_sections,
     has_sung_lyrics,
     plan_song,
+    progression,
     render,
     render_vocals,
     sections_from_lyrics,
@@ -47,11 +48,22 @@ from .styles import MODES
 FADE_SECONDS = 0.03
 
 
+@dataclass(frozen=True)
+class Listening:
+    """What the engine heard in an upload: enough to fit new material to it."""
+
+    bpm: float
+    phase: float  # seconds to the first beat
+    root: int
+    mode: str
+
+
 @dataclass
 class Stems:
     vocals: np.ndarray  # float32 (n, 2)
     instrumental: np.ndarray  # float32 (n, 2)
     plan: Plan | None  # None for uploads
+    heard: Listening | None = None  # uploads only
 
     @property
     def samples(self) -> int:
@@ -79,7 +91,13 @@ def upload_stems(samples: np.ndarray, sample_rate: int) -> Stems:
         src_t = np.arange(len(x)) / sample_rate
         dst_t = np.arange(n) / SR
         x = np.stack([np.interp(dst_t, src_t, x[:, c]) for c in range(2)], axis=1).astype(np.float32)
-    return Stems(np.zeros_like(x), x, None)
+    bpm, phase = analysis.beat_grid(x, SR)
+    while bpm < 70:
+        bpm *= 2
+    while bpm > 180:
+        bpm /= 2
+    root, mode = analysis.key(x, SR)
+    return Stems(np.zeros_like(x), x, None, Listening(round(bpm, 3), phase, root, mode))
 
 
 # Plans for sources -----------------------------------------------------------------
@@ -105,19 +123,13 @@ def _styles(spec: SongSpec, sections: list[Section], fallback: list | None = Non
 def source_plan(source: Stems, spec: SongSpec) -> tuple[Plan, float]:
     """The source's plan and the time of its first downbeat.
 
-    For an upload a plan is inferred: measured tempo, beat phase and key, a plain
-    verse/chorus form over its length, and the request's style.
+    For an upload a plan is inferred from what was heard at upload time (tempo,
+    beat phase, key), with a plain verse/chorus form over its length and the
+    request's style.
     """
     if source.plan is not None:
         return source.plan, 0.0
-    mix = source.instrumental
-    bpm = analysis.tempo(mix, SR) or 120.0
-    while bpm < 70:
-        bpm *= 2
-    while bpm > 180:
-        bpm /= 2
-    phase = analysis.beat_phase(mix, SR, bpm)
-    root, mode = analysis.key(mix, SR)
+    bpm, phase, root, mode = source.heard.bpm, source.heard.phase, source.heard.root, source.heard.mode
     bars = max(4, int((source.duration - phase) / (240.0 / bpm)))
     sections = default_sections(bars)
     plan = plan_song(replace(spec, lyrics="", duration=source.duration))
@@ -161,6 +173,11 @@ def _with_lyrics(plan: Plan, spec: SongSpec) -> Plan:
     return plan
 
 
+def _chords_of(plan: Plan) -> dict[str, list[int]]:
+    """The progressions a plan plays, pinned so a new style keeps the old harmony."""
+    return {s.kind: progression(plan, s.kind, style) for s, style in zip(plan.sections, plan.styles)}
+
+
 def _fit(x: np.ndarray, n: int) -> np.ndarray:
     if len(x) >= n:
         return x[:n]
@@ -197,7 +214,8 @@ def extend(source: Stems, at: float, spec: SongSpec) -> Stems:
             sections.append(Section("outro", 4))
     else:
         want = spec.duration or max(MIN_SECONDS, min(60.0, source.duration))
-        sections = default_sections(max(8, int(round(want / bar))))[1:]  # no second intro
+        # default_sections opens with a 4-bar intro, which a continuation drops.
+        sections = default_sections(max(8, int(round(want / bar))) + 4)[1:]
     styles = _styles(spec, sections, base.styles[-1:])
     continuation = replace(
         base,
@@ -222,7 +240,11 @@ def extend(source: Stems, at: float, spec: SongSpec) -> Stems:
         r = _ramp(end - cut)
         result[cut:end] = old[cut:end] * (1 - r) + new[cut:end] * r
         out.append(result)
-    plan = replace(continuation, sections=base.sections[:0] + [Section("intro", head_bars)] + sections, styles=base.styles[:1] + styles) if source.plan else None
+    if source.plan is None or head_bars == 0:
+        return Stems(out[0], out[1], continuation if source.plan else None)
+    # The kept head is summarised as one wordless section so the plan's timeline
+    # matches the audio for later transforms.
+    plan = replace(continuation, sections=[Section("break", head_bars), *sections], styles=[base.styles[-1], *styles])
     return Stems(out[0], out[1], plan)
 
 
@@ -257,7 +279,7 @@ def swap_vocals(source: Stems, spec: SongSpec) -> Stems:
         plan,
         seeds=_reseeded(plan, spec, ("melody", "timbre")),
         voice_shift=2.14 - plan.voice_shift,  # the other singer
-        voice_octave=-17 - plan.voice_octave,
+        voice_octave=-12 - plan.voice_octave,
         lyrics_strength=spec.lyrics_strength,
         vocals=True,
     )
@@ -270,6 +292,7 @@ def swap_sound(source: Stems, spec: SongSpec) -> Stems:
     plan = replace(
         base,
         styles=_styles(spec, base.sections, base.styles),
+        chords=_chords_of(base),
         seeds=_reseeded(base, spec, ("humanize", "timbre", "drums")),
         weirdness=spec.weirdness,
         vocals=False,
@@ -292,10 +315,11 @@ def cover(source: Stems, strength: float, spec: SongSpec) -> Stems:
     plan = replace(
         plan,
         styles=_styles(spec, plan.sections, plan.styles),
+        chords={} if "chords" in redraw else _chords_of(plan),
         seeds=_reseeded(plan, spec, redraw),
         mode=new_mode,
         voice_shift=2.14 - plan.voice_shift,
-        voice_octave=-17 - plan.voice_octave,
+        voice_octave=-12 - plan.voice_octave,
         melody_alter=(1.0 - keep) * 0.8,
         alter_seed=stable_seed(spec.seed, spec.variant, "cover"),
         lyrics_strength=spec.lyrics_strength,
