@@ -64,10 +64,15 @@ def _filtered(songs, form: LibraryFilterForm, user):
     return songs.order_by(*LibraryFilterForm.SORTS.get(data.get("sort") or "newest"))
 
 
-def _page(request, songs, user):
-    """One page of songs in two steps: the ids (a narrow query the song_project_recent index
-    covers, so deep pages stay cheap), then those rows with what each row shows."""
-    page = Paginator(songs.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request, songs, user, searching: bool):
+    """One page of songs in two steps: the ids (a narrow query the song_library_recent index
+    covers, so deep pages stay cheap), then those rows with what each row shows.
+
+    A search reads the table whatever happens (lyrics are not indexed): then every matching
+    id comes back in that one scan, rather than one scan to count and another for the page.
+    """
+    ids = songs.values_list("pk", flat=True)
+    page = Paginator(list(ids) if searching else ids, PAGE_SIZE).get_page(request.GET.get("page"))
     ids = list(page.object_list)
     rows = (
         Song.objects.filter(pk__in=ids)
@@ -86,7 +91,7 @@ def song_list(request: HtmxHttpRequest) -> HttpResponse:
     memberships = access.memberships_of(request.user)
     form = LibraryFilterForm(request.GET, memberships=memberships)
     songs = _filtered(access.songs_for(request.user), form, request.user)
-    page = _page(request, songs, request.user)
+    page = _page(request, songs, request.user, searching=bool(form.is_valid() and form.cleaned_data["q"]))
     query = request.GET.copy()
     query.pop("page", None)
     template = "library/song_list.html"
