@@ -9,6 +9,8 @@ from django.urls import reverse
 from tests.conftest import PASSWORD, finish_song, make_request, make_user
 from tests.browser.conftest import log_in
 
+TRANSFORM_FORMS = "form[action*='/transform/'], form[action*='/generate']"
+
 
 @pytest.fixture
 def shared_song(transactional_db, project, owner):
@@ -33,6 +35,7 @@ def test_an_invited_teammate_opens_the_shared_link_and_plays_it(browser, page, l
     page.get_by_text("tess joined as viewer").wait_for()
 
     page.goto(f"{live_server.url}{shared_song.get_absolute_url()}")
+    assert page.locator(TRANSFORM_FORMS).count() > 0  # the owner has them: the check below means something
     link_box = page.get_by_label("Link for project members")
     song_link = link_box.input_value()
     assert song_link == f"{live_server.url}{shared_song.get_absolute_url()}"
@@ -50,11 +53,11 @@ def test_an_invited_teammate_opens_the_shared_link_and_plays_it(browser, page, l
     play(teammate_page, f'audio[src$="{reverse("studio:song_audio", args=[shared_song.pk])}"]')
 
     # A viewer listens and downloads, but no form on the song or project page makes music.
-    assert teammate_page.locator("form[action*='/transform/'], form[action*='/generate']").count() == 0
+    assert teammate_page.locator(TRANSFORM_FORMS).count() == 0
     assert teammate_page.get_by_role("button", name="Create guest link").count() == 0
     teammate_page.goto(f"{live_server.url}{project.get_absolute_url()}")
     teammate_page.get_by_role("heading", name=project.name).wait_for()
-    assert teammate_page.locator("form[action*='/transform/'], form[action*='/generate']").count() == 0
+    assert teammate_page.locator(TRANSFORM_FORMS).count() == 0
     assert teammate_page.get_by_role("button", name=re.compile("Generate")).count() == 0
     context.close()
 
