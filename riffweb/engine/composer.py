@@ -377,11 +377,11 @@ class Bus:
 def ambience(data: np.ndarray, amount: float) -> np.ndarray:
     """Early-reflection room: a few delayed, panned copies. Cheap and stereo-widening."""
     out = data.copy()
+    mono = data[:, 0] + data[:, 1]
     for delay, gain, side in ((0.031, 0.35, 0), (0.047, 0.3, 1), (0.071, 0.22, 0), (0.113, 0.16, 1), (0.167, 0.1, 0)):
         d = int(delay * SR)
         if d < len(data):
-            mono = data[:-d, 0] + data[:-d, 1]
-            out[d:, side] += mono * np.float32(gain * amount * 0.5)
+            out[d:, side] += mono[:-d] * np.float32(gain * amount * 0.5)
     return out
 
 
@@ -643,7 +643,12 @@ def _render_vocals(plan: Plan, n: int) -> np.ndarray:
                 )
                 bus.add(int(origin + s * step_len), wave, 1.0, 0.0)
         _add_stereo(out, int(round(start_bar * bar_samples)), ambience(bus.data, 0.7))
-    out *= np.float32((0.2 + 0.45 * strength) / peak(out))
+    # Level by loudness, not peak: a sung line is dense, so peak-normalising it
+    # would bury the band. Lyrics strength moves the voice forward in the mix.
+    flat = out.reshape(-1)
+    loudness = float(np.sqrt(np.vdot(flat, flat) / max(1, flat.size))) or 1.0
+    gain = min((0.03 + 0.07 * strength) / loudness, 0.9 / peak(out))
+    out *= np.float32(gain)
     return out
 
 
