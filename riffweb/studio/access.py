@@ -127,7 +127,9 @@ def get_upload_for(user, pk: int, need: Need = "view") -> Upload:
 def get_membership_for(user, project_id: int, pk: int, need: Need = "own") -> Membership:
     """Another member's row in a project, for owners to change or remove."""
     _check(user, project_id, need)
-    membership = Membership.objects.select_related("user").filter(pk=pk, project_id=project_id).first()
+    membership = (
+        Membership.objects.select_related("user", "project").filter(pk=pk, project_id=project_id).first()
+    )
     if membership is None:
         raise Http404("No such member.")
     return membership
