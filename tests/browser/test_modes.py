@@ -64,7 +64,10 @@ def open_first_new_song(page):
 
 
 def choose_tab(page, name: str):
+    """Open a mode's tab and wait until htmx has swapped in its form."""
+    old = page.locator("#transform-form").element_handle()
     page.locator("#transform-form nav").get_by_role("link", name=name, exact=True).click()
+    page.wait_for_function("panel => !panel.isConnected", arg=old)
     page.locator('#transform-form nav [aria-current="page"]', has_text=name).wait_for()
 
 
@@ -111,9 +114,12 @@ def test_inspiration_and_the_five_transforms_end_to_end(page, live_server, studi
     params = page.locator("[data-params]").inner_text()
     assert "Cover" in params and "Cover strength\n0.80" in params
 
-    # Extend: a click on the waveform sets the point.
+    # Extend: the very start is refused next to its field; a click on the waveform sets the point.
     page.goto(f"{live_server.url}{source.get_absolute_url()}?mode=extend")
     wait_for_variants_on_song_page(page)
+    page.get_by_label("Extend from (seconds)").fill("0")
+    page.get_by_role("button", name="Make two variants").click()
+    page.locator("#id_extend_at-error").get_by_text("Choose a point inside the song").wait_for()
     box = waveform_box(page, source)
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
     extend_at = float(page.get_by_label("Extend from (seconds)").input_value())
