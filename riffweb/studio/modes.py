@@ -216,8 +216,12 @@ class SourceTransformForm(CapabilityMixin, TransformForm):
     def save(self, commit=True):
         if isinstance(self.source, Upload):
             self.instance.source_upload = self.source
+            source_title = self.source.title
         else:
             self.instance.source_song = self.source
+            source_title = self.source.display_title
+        if not self.instance.title:  # the new songs keep their source's name; the badge says the mode
+            self.instance.title = source_title[:200]
         return super().save(commit)
 
 

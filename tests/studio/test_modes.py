@@ -145,9 +145,10 @@ def test_a_cover_keeps_its_source_and_sliders(owner_client, done_song):
     assert "Request sent" in page and transform.songs.first().get_absolute_url() in page
 
 
-def test_an_extend_keeps_its_point(owner_client, done_song):
+def test_an_extend_keeps_its_point_and_its_source_name(owner_client, done_song):
     owner_client.post(transform_url(done_song, "extend"), sliders(extend_at="1.2"), **HTMX)
-    assert Transform.objects.get(mode="extend").extend_at == 1.2
+    transform = Transform.objects.get(mode="extend")
+    assert (transform.extend_at, transform.title) == (1.2, "Neon rain")
 
 
 def test_an_inpaint_keeps_its_range(owner_client, done_song):
