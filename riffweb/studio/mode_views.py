@@ -10,11 +10,12 @@ import uuid
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django_htmx.middleware import HtmxDetails
 
 from riffweb.audio import AudioError, decode, peaks
 from riffweb.studio import access
@@ -28,6 +29,11 @@ from riffweb.studio.modes import (
 from riffweb.upstream import capabilities
 
 UPLOAD = "upload"
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
 FAMILY_LIMIT = 300  # nodes drawn in a family tree
 
 
@@ -85,7 +91,7 @@ def generation_context(request, project, membership, mode=None, form=None, creat
 
 @login_required
 @require_POST
-def generate(request, pk: int, mode: str):
+def generate(request: HtmxHttpRequest, pk: int, mode: str) -> HttpResponse:
     if mode not in FORMS:
         raise Http404("No such mode.")
     project, membership = access.get_project_for(request.user, pk, need="edit")
@@ -104,7 +110,7 @@ def generate(request, pk: int, mode: str):
 
 @login_required
 @require_POST
-def upload_create(request, pk: int):
+def upload_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     project, membership = access.get_project_for(request.user, pk, need="edit")
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid() and upload_unavailable_reason():
@@ -138,7 +144,7 @@ def _store_upload(user, project, data) -> Upload:
 
 @login_required
 @require_GET
-def upload_detail(request, pk: int):
+def upload_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     upload = access.get_upload_for(request.user, pk)
     if request.htmx and request.htmx.target == f"upload-status-{upload.pk}":
         response = render(request, "studio/upload_detail.html#upload-status", {"upload": upload})
@@ -157,7 +163,7 @@ def upload_detail(request, pk: int):
 
 @login_required
 @require_GET
-def upload_audio(request, pk: int):
+def upload_audio(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     upload = access.get_upload_for(request.user, pk)
     if not upload.audio:
         raise Http404("This upload has no audio yet.")
@@ -237,14 +243,14 @@ def _transform(request, source, mode: str, template: str):
 
 @login_required
 @require_POST
-def song_transform(request, pk: int, mode: str):
+def song_transform(request: HtmxHttpRequest, pk: int, mode: str) -> HttpResponse:
     song = access.get_song_for(request.user, pk, need="edit")
     return _transform(request, song, mode, "studio/song_detail.html")
 
 
 @login_required
 @require_POST
-def upload_transform(request, pk: int, mode: str):
+def upload_transform(request: HtmxHttpRequest, pk: int, mode: str) -> HttpResponse:
     upload = access.get_upload_for(request.user, pk, need="edit")
     return _transform(request, upload, mode, "studio/upload_detail.html")
 
@@ -268,7 +274,7 @@ def song_page_context(request, song) -> dict:
 
 @login_required
 @require_GET
-def song_player(request, pk: int):
+def song_player(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """One variant's player; polled while the song is unfinished, then 286."""
     song = access.get_song_for(request.user, pk)
     if song.is_playable:
