@@ -18,7 +18,7 @@ from riffweb.studio.modes import UPLOAD_FORMATS
 from riffweb.upstream.fetch import FetchError, fetch_to_file
 
 log = logging.getLogger(__name__)
-FETCH_DEADLINE = 120.0
+FETCH_DEADLINE = 45.0  # under the cluster's task timeout (Q_CLUSTER["timeout"], 60 s)
 
 
 def send_upload(upload_id: int) -> None:
