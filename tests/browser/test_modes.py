@@ -9,36 +9,11 @@ import pytest
 
 from riffweb.studio.models import Project, Song, Transform, Upload
 from tests.browser.conftest import log_in
-from tests.cluster import running_engine, running_qcluster
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.integration
 
-FAST = {"RIFFWEB_POLL_FIRST": "0.3", "RIFFWEB_POLL_MIN": "0.3", "RIFFWEB_POLL_MAX": "1"}
 FINISH = 90_000  # ms: a request's two variants rendered, downloaded and drawn
-
-
-@pytest.fixture
-def stack(settings, live_server):
-    """The engine and a worker cluster, speaking the dialect a test asks for."""
-
-    def start(dialect: str = "riffusion", **engine_config):
-        settings.RIFFWEB_UPSTREAM_DIALECT = dialect
-        settings.RIFFWEB_PUBLIC_URL = live_server.url
-        engine_config.setdefault("trusted_url_prefixes", (live_server.url,))
-        engine = running_engine(render_delay=0.05, **engine_config)
-        server = engine.__enter__()
-        settings.RIFFWEB_UPSTREAM_URL = server.url
-        env = FAST | {"RIFFWEB_UPSTREAM_DIALECT": dialect, "RIFFWEB_PUBLIC_URL": live_server.url}
-        cluster = running_qcluster(server.url, env)
-        cluster.__enter__()
-        started.extend([cluster, engine])
-        return server
-
-    started = []
-    yield start
-    for context in started:
-        context.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -202,17 +177,6 @@ def test_compose_with_ranged_prompts_end_to_end(page, live_server, studio, stack
     assert all(s.status == Song.Status.DONE for s in compose.songs.all())
 
 
-def _uploads_reach_the_upstream() -> bool:
-    """False while riffweb/upstream/uploads.py is still the pipeline's placeholder."""
-    import inspect
-
-    from riffweb.upstream import uploads
-
-    return "NotImplementedError" not in inspect.getsource(uploads.send_upload)
-
-
-@pytest.mark.xfail(not _uploads_reach_the_upstream(), run=False,
-                   reason="the pipeline does not send uploads upstream yet (riffweb/upstream/uploads.py)")
 def test_an_upload_is_processed_and_transformed(page, live_server, studio, stack, tmp_path):
     import numpy as np
 
