@@ -210,12 +210,13 @@ def default_sections(total_bars: int) -> list[Section]:
     body = total_bars - 8
     cycle = ["verse", "chorus", "verse", "chorus", "bridge", "chorus", "break", "chorus"]
     i = 0
-    while body > 0:
-        bars = min(8, body)
+    # Phrases come in fours and eights; an odd remainder lengthens the outro.
+    while body >= 4:
+        bars = 8 if body >= 8 else 4
         sections.append(Section(cycle[i % len(cycle)], bars))
         body -= bars
         i += 1
-    sections.append(Section("outro", 4))
+    sections.append(Section("outro", 4 + body))
     return sections
 
 
@@ -337,7 +338,8 @@ def chord_shift(plan: Plan, kind: str, bar: int) -> int:
     the melody stays in the key and rubs against it.
     """
     roll = stable_seed(plan.seeds["chords"], "shift", kind, bar) % 1000 / 1000.0
-    if roll >= plan.weirdness * 0.5:
+    # Off-key chords start above the default weirdness (0.2): a plain request stays in key.
+    if roll >= max(0.0, plan.weirdness - 0.25) * 0.67:
         return 0
     return (1, -1, 6)[stable_seed(plan.seeds["chords"], "by", kind, bar) % 3]
 

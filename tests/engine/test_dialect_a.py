@@ -41,8 +41,18 @@ def test_generate_answers_two_ids_at_once_and_the_feed_reaches_success():
     assert track["generations"] == [{"id": track["id"], "audio_url": track["audio_url"], "duration": track["duration"]}]
 
 
-def test_audio_url_serves_44k_stereo_mp3_and_wav_of_the_reported_duration(engine):
-    track = generate(engine, SHORT)[0]
+@pytest.fixture(scope="module")
+def pair(engine):
+    return generate(engine, SHORT)
+
+
+@pytest.fixture(scope="module")
+def source(pair):
+    return pair[0]
+
+
+def test_audio_url_serves_44k_stereo_mp3_and_wav_of_the_reported_duration(source):
+    track = source
     mp3 = requests.get(track["audio_url"])
     assert mp3.headers["Content-Type"] == "audio/mpeg"
     decoded = audio.decode(mp3.content)
@@ -53,8 +63,8 @@ def test_audio_url_serves_44k_stereo_mp3_and_wav_of_the_reported_duration(engine
     assert 30 <= track["duration"] <= 240
 
 
-def test_feed_takes_many_ids_and_reports_unknown_ones_as_failed(engine):
-    a, b = (t["id"] for t in generate(engine, SHORT))
+def test_feed_takes_many_ids_and_reports_unknown_ones_as_failed(engine, pair):
+    a, b = (t["id"] for t in pair)
     feed = requests.get(f"{engine.url}/riffusion/feed/{a},{'0' * 32},{b}").json()
     assert [t["id"] for t in feed] == [a, "0" * 32, b]
     assert feed[1]["status"] == "failed" and feed[1]["error"]
@@ -97,11 +107,6 @@ def test_upload_refuses_a_trusted_file_that_is_not_audio(engine, trusted_dir):
     (trusted_dir / "notes.mp3").write_text("not a song")
     answer = post(engine, "/riffusion/upload", {"url": (trusted_dir / "notes.mp3").as_uri()})
     assert answer.status_code == 400 and answer.json()["error"].startswith("url: not audio")
-
-
-@pytest.fixture(scope="module")
-def source(engine):
-    return generate(engine, SHORT)[0]
 
 
 @pytest.mark.parametrize(

@@ -54,8 +54,12 @@ def test_create_compose_answers_a_job_whose_two_songs_complete(engine):
     assert [s["id"] for s in single] == [song["id"]]
 
 
-def test_music_without_id_lists_recent_songs_with_offset_and_limit(engine):
-    compose(engine)
+@pytest.fixture(scope="module")
+def song(engine):
+    return compose(engine)[0]
+
+
+def test_music_without_id_lists_recent_songs_with_offset_and_limit(engine, song):
     listed = requests.get(engine.url + MUSIC, params={"limit": 2}).json()
     assert len(listed) == 2
     later = requests.get(engine.url + MUSIC, params={"limit": 1, "offset": 1}).json()
@@ -100,8 +104,7 @@ def test_compose_fields_are_validated_with_a_reason(engine, body, reason):
     assert answer.json()["code"] == 400 and answer.json()["error"].startswith(reason), answer.text
 
 
-def test_transform_fields_need_their_times(engine):
-    song = compose(engine)[0]
+def test_transform_fields_need_their_times(engine, song):
     for extra, reason in (
         ({"transform": "extend"}, "extend_after_seconds: required"),
         ({"transform": "extend", "extend_after_seconds": 500}, "extend_after_seconds: must be inside"),
@@ -144,8 +147,7 @@ def test_upload_audio_rejects_wrong_types_and_non_audio(engine, ctype, data, rea
     assert answer.status_code == 400 and answer.json()["error"].startswith(reason), answer.text
 
 
-def test_download_gives_mp3_wav_and_stem_links(engine):
-    song = compose(engine)[0]
+def test_download_gives_mp3_wav_and_stem_links(engine, song):
     url = engine.url + MUSIC + "download/"
     mp3 = requests.get(url, params={"id": song["id"], "download_format": "mp3"})
     assert mp3.headers["Content-Type"] == "audio/mpeg" and audio.decode(mp3.content).format == "mp3"
