@@ -76,7 +76,7 @@ def build_request(transform: Transform) -> upstream.Request:
         replace_start=transform.replace_start,
         replace_end=transform.replace_end,
         riff_id=source.upstream_id if source else "",
-        audio_upload_id=transform.source_upload.upstream_id if transform.source_upload else "",
+        audio_upload_id=transform.source_upload.upstream_id.split(":")[0] if transform.source_upload else "",
     )
     if callbacks_enabled():
         req.reply_url = callback_url(transform)

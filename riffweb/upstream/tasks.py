@@ -49,6 +49,10 @@ def download_song(song_id: int) -> str:
     return tracker.download_song(song_id)
 
 
+def drain_downloads() -> str:
+    return f"{tracker.drain_downloads()} downloads"
+
+
 def pump() -> str:
     """Track in-flight songs for a while, then hand over to a successor."""
     if not tracker.run_pump():

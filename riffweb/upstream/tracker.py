@@ -39,6 +39,7 @@ from django.utils import timezone
 from riffweb import audio
 from riffweb.studio.models import Song, Transform
 from riffweb.upstream import client as upstream
+from riffweb.upstream import uploads
 from riffweb.upstream.fetch import FetchError, fetch_to_file, host_is_local
 from riffweb.upstream.models import UpstreamState
 
@@ -51,7 +52,10 @@ RECONCILE_EVERY = 3.0
 DOWNLOAD_LEASE = timedelta(seconds=90)
 MAX_DOWNLOAD_ATTEMPTS = 5
 MAX_CALLS_PER_LOOP = 20
-QUEUED_GRACE = timedelta(seconds=10)  # a submit task should have run by then
+QUEUED_GRACE = timedelta(seconds=10)
+NEAR_DONE = 95  # percent
+NEAR_DONE_INTERVAL = 1.5  # seconds between polls once a track is this close
+DRAIN_SECONDS = 12.0  # a submit task should have run by then
 
 FAILED_RENDER = "The music service could not make this song."
 TIMED_OUT = "The music service took too long with this song. Retry to send it again."
@@ -69,6 +73,9 @@ def next_interval(old_progress: int, new_progress: int, since: float, old_interv
         interval = 0.5 * (100 - new_progress) / rate  # halfway to the estimated finish
     else:
         interval = old_interval * 1.6
+    if new_progress >= NEAR_DONE:
+        # About to finish (or finishing late): the audio is what the musician waits for.
+        high = min(high, max(low, NEAR_DONE_INTERVAL))
     return max(low, min(high, interval)) * random.uniform(0.85, 1.15)
 
 
@@ -293,6 +300,7 @@ def upstream_is_local() -> bool:
 
 def download_song(song_id: int) -> str:
     """Copy a finished track into our storage: claimed, fetched safely, checked, renamed."""
+    started = time.monotonic()
     now = timezone.now()
     claimed = (
         Song.objects.filter(pk=song_id, status=Song.Status.DOWNLOADING)
@@ -304,6 +312,7 @@ def download_song(song_id: int) -> str:
     song = Song.objects.get(pk=song_id)
     tmp_dir = Path(settings.MEDIA_ROOT) / "tmp"
     tmp = tmp_dir / f"{song.pk}-{uuid.uuid4().hex}.audio"
+    t0 = time.monotonic()
     try:
         fetch_to_file(
             song.upstream_audio_url,
@@ -312,7 +321,9 @@ def download_song(song_id: int) -> str:
             deadline=settings.RIFFWEB_DOWNLOAD_DEADLINE,
             allow_private=upstream_is_local(),
         )
+        t1 = time.monotonic()
         decoded = audio.decode(tmp)
+        t2 = time.monotonic()
     except (FetchError, audio.AudioError) as exc:
         tmp.unlink(missing_ok=True)
         return _download_failed(song, str(exc))
@@ -337,6 +348,11 @@ def download_song(song_id: int) -> str:
     if not stored:
         final.unlink(missing_ok=True)
         return "lost claim"
+    log.info(
+        "song %s stored: %.2fs after the upstream finished; claim %.2fs fetch %.2fs decode %.2fs store %.2fs",
+        song.pk, (timezone.now() - song.upstream_done_at).total_seconds() if song.upstream_done_at else -1,
+        t0 - started, t1 - t0, t2 - t1, time.monotonic() - t2,
+    )
     return "done"
 
 
@@ -395,6 +411,11 @@ def reconcile(now=None) -> list[int]:
         status=Song.Status.TIMED_OUT, error=TIMED_OUT, finished_at=now, next_poll_at=None
     )
     Song.objects.filter(status=Song.Status.RUNNING, next_poll_at__isnull=True).update(next_poll_at=now)
+    # A download that keeps crashing its worker (a poison task) ends instead of looping.
+    Song.objects.filter(
+        status=Song.Status.DOWNLOADING, download_attempts__gte=MAX_DOWNLOAD_ATTEMPTS, lease_until__lt=now
+    ).update(status=Song.Status.FAILED, error=NOT_SAVED, finished_at=now, lease_until=None,
+             error_detail="the download crashed its worker on every attempt")
     # Requests whose submit task never ran (lost by the broker) or whose retry time came.
     due = Transform.objects.filter(status=Transform.Status.QUEUED).filter(
         Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lt=now - QUEUED_GRACE)
@@ -429,6 +450,30 @@ def _in_thread(func, pk):
         connections.close_all()
 
 
+def _kick_drain() -> None:
+    from riffweb.upstream.tasks import _async
+
+    try:
+        _async("riffweb.upstream.tasks.drain_downloads", task_name=f"drain-{uuid.uuid4().hex[:8]}")
+    except Exception:
+        log.exception("could not enqueue a download drain")
+
+
+def drain_downloads(seconds: float = DRAIN_SECONDS, threads: int = 2) -> int:
+    """Download finished songs in this worker until none is waiting (or time is up)."""
+    end = time.monotonic() + seconds
+    done = 0
+    with ThreadPoolExecutor(threads, thread_name_prefix="drain") as pool:
+        while time.monotonic() < end:
+            due = downloads_due(timezone.now(), threads, set())
+            if not due:
+                break
+            done += len(due)
+            list(pool.map(lambda pk: _in_thread(download_song, pk), due))
+    connections.close_all()
+    return done
+
+
 def run_pump(seconds: float | None = None) -> bool:
     """Track for a while if no other pump is; returns True when this pump held the lease."""
     from riffweb.upstream.submit import submit_transform
@@ -441,8 +486,8 @@ def run_pump(seconds: float | None = None) -> bool:
     threads = settings.RIFFWEB_DOWNLOAD_THREADS  # 0: everything inline (tests on one connection)
     client = upstream.configured()
     pool = ThreadPoolExecutor(threads + 2, thread_name_prefix="pump") if threads else None
-    running: dict[int, object] = {}
-    last_reconcile = last_renew = 0.0
+    running: dict[tuple[str, int], object] = {}
+    last_reconcile = last_renew = last_drain = 0.0
     held = True
 
     def start(func, pk, key):
@@ -467,16 +512,26 @@ def run_pump(seconds: float | None = None) -> bool:
             if mono - last_reconcile > RECONCILE_EVERY:
                 last_reconcile = mono
                 for pk in reconcile(now):
-                    start(submit_transform, pk, -pk)  # keys: -transform, +song
+                    start(submit_transform, pk, ("submit", pk))
+                to_send, to_poll = uploads.uploads_due(now)
+                for pk in to_send:
+                    start(uploads.send_upload, pk, ("upload", pk))
+                for pk in to_poll:
+                    start(uploads.poll_upload, pk, ("upload-status", pk))
             try:
                 poll_due(client, UpstreamState.get())
             except Exception:  # a bug must not stop the chain; the rows stay the truth
                 log.exception("polling failed")
             running = {pk: f for pk, f in running.items() if not f.done()}
-            room = max(threads, 1) - sum(1 for pk in running if pk > 0)
-            if room > 0:
-                for pk in downloads_due(timezone.now(), room, {pk for pk in running if pk > 0}):
-                    start(download_song, pk, pk)
+            downloading = {key[1] for key in running if key[0] == "download"}
+            room = max(threads, 1) - len(downloading)
+            due = downloads_due(timezone.now(), max(room, 0) + 2 * max(threads, 1), downloading)
+            for pk in due[: max(room, 0)]:
+                start(download_song, pk, ("download", pk))
+            if len(due) > max(room, 0) + max(threads, 1) and mono - last_drain > DRAIN_SECONDS / 2:
+                # More finished audio than this pump's threads can take: another worker helps.
+                last_drain = mono
+                _kick_drain()
             time.sleep(LOOP_SLEEP)
     finally:
         if pool is not None:

@@ -14,10 +14,10 @@ from riffweb.studio.audio_response import audio_response
 from riffweb.studio.models import Song, Transform, Upload
 from riffweb.upstream import client as upstream
 from riffweb.upstream.tracker import apply_job_tracks
+from riffweb.upstream.uploads import LINK_SALT
 
 log = logging.getLogger(__name__)
 
-UPLOAD_LINK_SALT = "riffweb.upstream.upload-file"
 MAX_CALLBACK_BYTES = 1_000_000
 
 
@@ -48,7 +48,7 @@ def callback(request, transform_id: int, secret: str):
 def upload_file(request, token: str):
     """Our copy of an upload, for dialect A's upstream to fetch; the link is signed and expires."""
     try:
-        upload_id = signing.loads(token, salt=UPLOAD_LINK_SALT, max_age=60 * 60)
+        upload_id = signing.loads(token, salt=LINK_SALT, max_age=60 * 60)
     except signing.BadSignature:
         raise Http404("No such file.") from None
     upload = Upload.objects.filter(pk=upload_id, deleted_at__isnull=True).first()
