@@ -1,6 +1,6 @@
 """Render and encode a three-minute song with the local engine, on one core.
 
-    .venv/bin/python benchmarks/engine_bench.py [--profile]
+    .venv/bin/python benchmarks/engine_bench.py [--style TAGS] [--seconds N]
 
 Prints render_realtime_factor (song seconds per CPU second of rendering),
 encode_realtime_factor (song seconds per CPU second of render + MP3 encode) and
@@ -63,16 +63,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--style", default="country pop with acoustic guitar")
     parser.add_argument("--seconds", type=float, default=180.0)
-    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
 
     spec = SongSpec([Prompt(args.style)], lyrics=LYRICS, seed=7, duration=args.seconds)
-    if args.profile:
-        import cProfile
-        import pstats
-
-        cProfile.runctx("render(plan_song(spec))", globals(), {"spec": spec, "render": render, "plan_song": plan_song})
-        return
     start = time.process_time()
     plan = plan_song(spec)
     vocals, instrumental = render(plan)

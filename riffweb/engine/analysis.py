@@ -145,14 +145,6 @@ def onset_density(samples: np.ndarray, sr: int) -> float:
     return float(peaks.sum() / (len(mono(samples)) / sr))
 
 
-def chroma_entropy(samples: np.ndarray, sr: int) -> float:
-    """How evenly energy spreads over the 12 pitch classes (bits, 0–3.58)."""
-    profile = chroma(samples, sr).sum(axis=0)
-    p = profile / max(profile.sum(), 1e-12)
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
-
-
 def rms(samples: np.ndarray) -> float:
     x = np.asarray(samples, dtype=np.float64)
     return float(np.sqrt(np.mean(x * x))) if x.size else 0.0

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -274,8 +275,9 @@ class EngineApp:
         trusted = any(_under_prefix(url, prefix) for prefix in self.config.trusted_url_prefixes)
         if not trusted:
             raise ApiError.bad(f"{field}: the engine only fetches from its trusted locations")
+        opener = urllib.request.build_opener(_TrustedRedirects(self.config.trusted_url_prefixes))
         try:
-            with urllib.request.urlopen(url, timeout=15) as answer:
+            with opener.open(url, timeout=15) as answer:
                 data = answer.read(50 * 1024 * 1024 + 1)
         except (OSError, ValueError) as exc:
             raise ApiError.bad(f"{field}: could not be downloaded ({exc.__class__.__name__})") from None
@@ -343,6 +345,20 @@ class _Malformed(ApiError):
 
     def response(self) -> Response:
         return Response(200, b'{"jobs": [{"id": "', "application/json")
+
+
+class _TrustedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only into another trusted location: a trusted host must not
+    be able to bounce the engine to an arbitrary one."""
+
+    def __init__(self, prefixes: tuple[str, ...]):
+        super().__init__()
+        self.prefixes = prefixes
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if not any(_under_prefix(newurl, prefix) for prefix in self.prefixes):
+            raise urllib.error.HTTPError(newurl, code, "redirect outside the trusted locations", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def _contains_any(texts, words) -> bool:

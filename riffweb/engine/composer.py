@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,7 +32,6 @@ VARIATION_THRESHOLDS = {
     "chords": 0.65,
     "key": 0.85,
 }
-LAYERS = tuple(VARIATION_THRESHOLDS)
 
 MIN_SECONDS = 30.0
 MAX_SECONDS = 240.0
@@ -246,7 +245,7 @@ def plan_song(spec: SongSpec) -> Plan:
         for layer, threshold in VARIATION_THRESHOLDS.items()
     }
     main = max(prompts, key=lambda p: p.strength * (p.end - p.start))
-    main_style = _style_for(main)
+    main_style = style_for(main)
     weird = min(max(spec.weirdness, 0.0), 1.0)
     key_rng = np.random.default_rng(stable_seed(seeds["key"], "key"))
     root = int(key_rng.choice([0, 2, 4, 5, 7, 9, 10, 11, 1, 3, 6, 8], p=_KEY_WEIGHTS))
@@ -273,7 +272,7 @@ def plan_song(spec: SongSpec) -> Plan:
     for section in sections:
         middle = (bar + section.bars / 2) / total
         active = [p for p in prompts if p.start <= middle <= p.end] or [main]
-        styles.append(_style_for(max(active, key=lambda p: p.strength)))
+        styles.append(style_for(max(active, key=lambda p: p.strength)))
         bar += section.bars
     timbre = np.random.default_rng(stable_seed(seeds["timbre"], "voice"))
     high = bool(timbre.random() < 0.5)
@@ -296,7 +295,7 @@ _KEY_WEIGHTS = np.array([3, 3, 2, 2, 3, 3, 1, 1, 1, 1, 1, 1], dtype=float)
 _KEY_WEIGHTS /= _KEY_WEIGHTS.sum()
 
 
-def _style_for(prompt: Prompt) -> Style:
+def style_for(prompt: Prompt) -> Style:
     # A weak prompt still colours the song; 0.7 of strength already gives the full style.
     weight = min(1.0, 0.1 + 1.3 * prompt.strength)
     return blend(parse_style(prompt.text), POP, weight)

@@ -32,7 +32,6 @@ from .composer import (
     SongSpec,
     VARIATION_THRESHOLDS,
     default_sections,
-    fit_sections,
     has_sung_lyrics,
     plan_song,
     progression,
@@ -40,7 +39,7 @@ from .composer import (
     render_vocals,
     sections_from_lyrics,
     stable_seed,
-    _style_for,
+    style_for,
 )
 from .instruments import SR
 from .styles import MODES
@@ -114,10 +113,10 @@ def _reseeded(plan: Plan, spec: SongSpec, layers: tuple[str, ...]) -> dict[str, 
 
 def _styles(spec: SongSpec, sections: list[Section], fallback: list | None = None) -> list:
     if spec.prompts:
-        return [_style_for(max(spec.prompts, key=lambda p: p.strength))] * len(sections)
+        return [style_for(max(spec.prompts, key=lambda p: p.strength))] * len(sections)
     if fallback:
         return [fallback[min(i, len(fallback) - 1)] for i in range(len(sections))]
-    return [_style_for(Prompt("pop"))] * len(sections)
+    return [style_for(Prompt("pop"))] * len(sections)
 
 
 def source_plan(source: Stems, spec: SongSpec) -> tuple[Plan, float]:
@@ -309,7 +308,7 @@ def cover(source: Stems, strength: float, spec: SongSpec) -> Stems:
     redraw = ("humanize", "timbre", "drums") + (("chords",) if keep < 0.4 else ())
     new_mode = plan.mode
     if spec.prompts:
-        wanted = _style_for(spec.prompts[0]).mode
+        wanted = style_for(spec.prompts[0]).mode
         # Major and minor covers of one tune exist; keep the melody's degrees, swap the scale.
         new_mode = wanted if keep < 0.5 and wanted in MODES else plan.mode
     plan = replace(

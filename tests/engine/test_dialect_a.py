@@ -1,6 +1,8 @@
 """Dialect A over HTTP: generate, topic, feed, audio URLs and upload by URL."""
 
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -101,6 +103,29 @@ def test_upload_refuses_urls_outside_the_trusted_prefixes(engine, url):
     answer = post(engine, "/riffusion/upload", {"url": url})
     assert answer.status_code == 400
     assert answer.json() == {"error": "url: the engine only fetches from its trusted locations", "code": 400}
+
+
+class _Redirector(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", "/private/secret.wav")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_upload_does_not_follow_a_redirect_out_of_the_trusted_prefix():
+    target = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    threading.Thread(target=target.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{target.server_address[1]}"
+    try:
+        with EngineServer(EngineConfig(render_delay=0.0, trusted_url_prefixes=(base + "/public/",))).start() as server:
+            answer = post(server, "/riffusion/upload", {"url": base + "/public/song.wav"})
+    finally:
+        target.shutdown()
+        target.server_close()
+    assert answer.status_code == 400 and answer.json()["error"].startswith("url: could not be downloaded")
 
 
 def test_upload_refuses_a_trusted_file_that_is_not_audio(engine, trusted_dir):

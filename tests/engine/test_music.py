@@ -6,7 +6,7 @@ import requests
 
 from riffweb.engine import analysis
 
-from .conftest import SR, VOCAL_LYRICS, generate, post, seconds, wav
+from .conftest import SR, VOCAL_LYRICS, generate, seconds, wav
 from .test_dialect_b import compose
 
 STYLES = ["slow piano ballad", "country", "acid techno", "drum & bass"]
