@@ -25,6 +25,7 @@ import numpy as np
 
 from . import analysis
 from .composer import (
+    MAX_SECONDS,
     MIN_SECONDS,
     Plan,
     Prompt,
@@ -213,6 +214,7 @@ def extend(source: Stems, at: float, spec: SongSpec) -> Stems:
             sections.append(Section("outro", 4))
     else:
         want = spec.duration or max(MIN_SECONDS, min(60.0, source.duration))
+        want = max(10.0, min(want, MAX_SECONDS - at))  # the whole song stays within four minutes
         # default_sections opens with a 4-bar intro, which a continuation drops.
         sections = default_sections(max(8, int(round(want / bar))) + 4)[1:]
     styles = _styles(spec, sections, base.styles[-1:])
