@@ -40,13 +40,13 @@ TAIL_SECONDS = 1.5  # lets the final chord ring out
 
 # How each section kind is arranged: which parts play, and how hard.
 ARRANGEMENT = {
-    "intro": dict(drums=0.5, bass=0.0, harmony=1.0, lead=1.0, energy=0.6),
-    "verse": dict(drums=0.85, bass=1.0, harmony=0.9, lead=0.0, energy=0.8),
-    "prechorus": dict(drums=0.9, bass=1.0, harmony=1.0, lead=0.0, energy=0.9),
-    "chorus": dict(drums=1.0, bass=1.0, harmony=1.0, lead=0.6, energy=1.0),
-    "bridge": dict(drums=0.6, bass=1.0, harmony=1.0, lead=0.4, energy=0.75),
-    "break": dict(drums=1.0, bass=1.0, harmony=0.8, lead=1.0, energy=0.95),
-    "outro": dict(drums=0.4, bass=1.0, harmony=1.0, lead=0.5, energy=0.6),
+    "intro": dict(drums=0.5, bass=0.0, harmony=1.0, lead=1.0),
+    "verse": dict(drums=0.85, bass=1.0, harmony=0.9, lead=0.0),
+    "prechorus": dict(drums=0.9, bass=1.0, harmony=1.0, lead=0.0),
+    "chorus": dict(drums=1.0, bass=1.0, harmony=1.0, lead=0.6),
+    "bridge": dict(drums=0.6, bass=1.0, harmony=1.0, lead=0.4),
+    "break": dict(drums=1.0, bass=1.0, harmony=0.8, lead=1.0),
+    "outro": dict(drums=0.4, bass=1.0, harmony=1.0, lead=0.5),
 }
 _KIND_ALIASES = {
     "hook": "chorus",

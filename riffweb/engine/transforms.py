@@ -154,19 +154,21 @@ def _assign_lines(sections: list[Section], lyrics: str) -> list[Section]:
     out = []
     for s in sections:
         room = s.bars // 2
-        own = buckets.get(s.kind) or []
-        lines, own[:] = own[:room], own[room:]
+        own = buckets.get(s.kind, [])
+        lines = own[:room]
+        del own[:room]
         if not lines and s.kind in ("verse", "chorus") and spare:
-            lines = spare[:room]
+            lines = spare[:room]  # more verses than written: sing the words again
         out.append(replace(s, lines=tuple(lines)))
     return out
 
 
-def _with_lyrics(plan: Plan, spec: SongSpec) -> Plan:
+def _with_lyrics(plan: Plan, spec: SongSpec, wordless: bool = True) -> Plan:
+    """The plan singing the request's lyrics; with none, its own words, or (if it has
+    none and wordless is set) an "ooh, la la" line so there is a voice to hear."""
     if has_sung_lyrics(spec.lyrics):
         return replace(plan, sections=_assign_lines(plan.sections, spec.lyrics), vocals=not spec.instrumental)
-    if not any(s.lines for s in plan.sections):
-        # Nothing to sing from: a wordless "ooh" line keeps swap_vocals meaningful.
+    if wordless and not any(s.lines for s in plan.sections):
         lines = tuple(["ooh ooh ah", "la la la la"])
         sections = [replace(s, lines=lines[: s.bars // 2]) if s.kind in ("verse", "chorus") else s for s in plan.sections]
         return replace(plan, sections=sections, vocals=not spec.instrumental)
@@ -252,7 +254,7 @@ def extend(source: Stems, at: float, spec: SongSpec) -> Stems:
 def inpaint(source: Stems, start: float, end: float, spec: SongSpec) -> Stems:
     base, phase = source_plan(source, spec)
     fresh = replace(
-        _with_lyrics(base, spec) if source.plan is None else base,
+        _with_lyrics(base, spec, wordless=False),
         seeds=_reseeded(base, spec, ("humanize", "timbre", "drums", "melody", "chords")),
         weirdness=spec.weirdness,
     )
@@ -270,7 +272,7 @@ def inpaint(source: Stems, start: float, end: float, spec: SongSpec) -> Stems:
         result[s + fade : e - fade] = new[s + fade : e - fade]
         result[e - fade : e] = new[e - fade : e] * (1 - r) + old[e - fade : e] * r
         out.append(result)
-    return Stems(out[0], out[1], source.plan and fresh)
+    return Stems(out[0], out[1], fresh if source.plan else None)
 
 
 def swap_vocals(source: Stems, spec: SongSpec) -> Stems:
@@ -306,7 +308,7 @@ def swap_sound(source: Stems, spec: SongSpec) -> Stems:
 def cover(source: Stems, strength: float, spec: SongSpec) -> Stems:
     base, phase = source_plan(source, spec)
     keep = min(max(strength, 0.0), 1.0)
-    plan = _with_lyrics(base, spec) if source.plan is None or has_sung_lyrics(spec.lyrics) else base
+    plan = _with_lyrics(base, spec, wordless=False)
     redraw = ("humanize", "timbre", "drums") + (("chords",) if keep < 0.4 else ())
     new_mode = plan.mode
     if spec.prompts:
