@@ -236,7 +236,7 @@ class EngineApp:
 
         job = self.jobs.submit(
             user_id=user_id,
-            titles=title,
+            title=title,
             tags=tags,
             lyrics=lyrics,
             works=[work(0), work(1)],

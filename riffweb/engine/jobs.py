@@ -9,6 +9,7 @@ while it waits, so hundreds of slow jobs cost nothing but memory for their rows.
 from __future__ import annotations
 
 import heapq
+import logging
 import threading
 import time
 import uuid
@@ -18,6 +19,8 @@ from typing import Callable
 
 from .store import AudioStore
 from .transforms import Stems
+
+log = logging.getLogger(__name__)
 
 QUEUED, PROCESS, SUCCESS, FAILED = "queued", "process", "success", "failed"
 
@@ -120,7 +123,7 @@ class JobStore:
         self,
         *,
         user_id: str,
-        titles: str,
+        title: str,
         tags: str,
         lyrics: str,
         works: list[Callable[[], Stems]],
@@ -139,7 +142,7 @@ class JobStore:
                     id=new_id(),
                     job_id=job.id,
                     variant=variant,
-                    title=titles,
+                    title=title,
                     tags=tags,
                     lyrics=lyrics,
                     created_at=now,
@@ -170,6 +173,8 @@ class JobStore:
                 track.music = stems.plan.describe()
             track.duration, track.waveform = self.audio.save(track_id, stems)
         except Exception as exc:  # any render error must end as a failed track, never a hung one
+            if not isinstance(exc, RenderFailed):
+                log.exception("render of track %s failed", track_id)
             track.outcome = exc
         with self.lock:
             if time.time() >= track.ready_at:
