@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -16,7 +17,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from riffweb.library.export import write_zip
-from riffweb.library.forms import BulkForm, LabelsForm, LibraryFilterForm, MoveForm, RenameForm
+from riffweb.library.forms import (
+    BulkForm, LabelsForm, LibraryFilterForm, MoveForm, RenameForm, SongIdsField,
+)
 from riffweb.studio import access
 from riffweb.studio.models import Song
 
@@ -112,6 +115,8 @@ def _next_url(request) -> str:
 def _row(request: HtmxHttpRequest, song: Song, **extra) -> HttpResponse:
     """After a change to one song: its row for htmx, back to where the user was otherwise."""
     if not request.htmx:
+        for error in extra.get("error") or []:
+            messages.error(request, f"{song.display_title}: {error}")
         return redirect(_next_url(request))
     song.is_favourite = song.favourited_by.filter(pk=request.user.pk).exists()
     context = {"song": song, "next": _next_url(request), **_menus(access.memberships_of(request.user)),
@@ -240,8 +245,11 @@ def _bulk_done(request: HtmxHttpRequest, notice: str = "", errors=()) -> HttpRes
 @login_required
 @require_POST
 def download_zip(request: HtmxHttpRequest) -> HttpResponse:
-    form = BulkForm(request.POST, memberships=[])
-    ids = form.fields["songs"].clean(request.POST.getlist("songs"))
+    try:
+        ids = SongIdsField(error_messages={"required": "Tick the songs to download first."}).clean(
+            request.POST.getlist("songs"))
+    except ValidationError as error:
+        return _bulk_done(request, errors=error.messages)
     songs = access.get_songs_for(request.user, ids)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     return FileResponse(write_zip(songs), as_attachment=True, filename=f"riffweb-songs-{stamp}.zip",

@@ -37,3 +37,9 @@ def test_a_song_i_cannot_see_makes_the_zip_404(owner_client, done_song, stranger
 def test_a_viewer_may_download_a_zip(client, viewer, done_song):
     client.force_login(viewer)
     assert client.post(reverse("library:download_zip"), {"songs": [done_song.pk]}).status_code == 200
+
+
+def test_a_zip_of_nothing_says_what_to_do(owner_client, done_song):
+    response = owner_client.post(reverse("library:download_zip"), {"next": "/library/"}, follow=True)
+    assert response.status_code == 200
+    assert "Tick the songs to download first." in response.content.decode()
