@@ -145,3 +145,21 @@ def test_bulk_trash_as_viewer_is_403(client, viewer, project, owner):
     ids = list(make_request(project, owner).songs.values_list("pk", flat=True))
     client.force_login(viewer)
     assert client.post(reverse("library:bulk"), {"songs": ids, "action": "trash"}).status_code == 403
+
+
+def test_the_library_takes_the_same_few_queries_however_many_songs(owner_client, owner, project):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(params) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get(LIBRARY, params).status_code == 200
+        return len(captured)
+
+    make_request(project, owner)
+    small = [queries({}), queries({"q": "neon"}), queries({"sort": "title"})]
+    for i in range(30):
+        other = Project.create_for(owner, name=f"P{i}") if i % 10 == 0 else project
+        finish_song(make_request(other, owner).songs.get(variant=0)).favourited_by.add(owner)
+    large = [queries({}), queries({"q": "neon"}), queries({"page": 2, "sort": "title"})]
+    assert small == large and max(large) <= 10
