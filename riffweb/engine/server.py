@@ -6,6 +6,7 @@ binds 127.0.0.1 on a free port and ``server.url`` is its base URL.
 
 from __future__ import annotations
 
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -58,19 +59,28 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # tests and demos poll a lot; per-request lines would drown real output
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A poller that hangs up mid-answer is normal; anything else is a bug to show.
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class EngineServer:
     def __init__(self, config: EngineConfig | None = None):
         self.config = config or EngineConfig()
         self.app: EngineApp | None = None
-        self._httpd: ThreadingHTTPServer | None = None
+        self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.url = ""  # base URL without a trailing slash, set by start()
 
     def start(self) -> "EngineServer":
         self.app = EngineApp(self.config)
         handler = type("Handler", (_Handler,), {"app": self.app, "fallback_base": ""})
-        self._httpd = ThreadingHTTPServer((self.config.host, self.config.port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _HTTPServer((self.config.host, self.config.port), handler)
         host, port = self._httpd.server_address[:2]
         self.url = handler.fallback_base = f"http://{host}:{port}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="engine-http", daemon=True)
