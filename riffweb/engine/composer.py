@@ -631,6 +631,8 @@ def _render_vocals(plan: Plan, n: int) -> np.ndarray:
             sung = voice.syllables(line)[:16] or ["oh"]
             notes = melody_notes(plan, section.kind, i, len(sung), chords, 2 * i)
             rng = plan.rng("melody", "diction", section.kind, i)
+            # A singer never lands exactly on the grid; each variant phrases a little differently.
+            feel = plan.rng("humanize", "voice", section.kind, i)
             origin = 2 * i * bar_samples
             for syl, (s, length, midi) in zip(sung, notes):
                 vowel, onset = voice.vowel_of(syl), voice.onset_of(syl)
@@ -642,7 +644,8 @@ def _render_vocals(plan: Plan, n: int) -> np.ndarray:
                     vowel, onset, midi + plan.voice_octave,
                     samples, plan.voice_shift, round(strength, 2), plan.seeds["timbre"] % 997,
                 )
-                bus.add(int(origin + s * step_len), wave, 1.0, 0.0)
+                late = int(feel.normal(0.0, 0.006) * SR)
+                bus.add(max(0, int(origin + s * step_len) + late), wave, 1.0, 0.0)
         _add_stereo(out, int(round(start_bar * bar_samples)), ambience(bus.data, 0.7))
     # Level by loudness, not peak: a sung line is dense, so peak-normalising it
     # would bury the band. Lyrics strength moves the voice forward in the mix.

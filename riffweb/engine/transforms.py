@@ -280,7 +280,7 @@ def swap_vocals(source: Stems, spec: SongSpec) -> Stems:
     plan = _with_lyrics(base, spec)
     plan = replace(
         plan,
-        seeds=_reseeded(plan, spec, ("melody", "timbre")),
+        seeds=_reseeded(plan, spec, ("humanize", "melody", "timbre")),
         voice_shift=2.14 - plan.voice_shift,  # the other singer
         voice_octave=-12 - plan.voice_octave,
         lyrics_strength=spec.lyrics_strength,

@@ -95,10 +95,12 @@ def test_inpaint_keeps_everything_outside_the_span_and_renews_the_inside(engine,
 
 
 def test_swap_vocals_keeps_the_instrumental_stem_and_sings_anew(engine, song):
-    track = morph(engine, song["track"]["id"], transform="swap_vocals", lyrics="[Verse]\nNew words for an old tune\nSinging under the moon")[0]
+    lyrics = "[Verse]\nNew words for an old tune\nSinging under the moon"
+    track, other = morph(engine, song["track"]["id"], transform="swap_vocals", lyrics=lyrics, normalized_variation_strength=0.0)
     assert close(wav(engine, track["id"], "instrumental"), song["instrumental"])
     vocals = wav(engine, track["id"], "vocals")
     assert analysis.rms(vocals) > 0.01 and differs(vocals, song["vocals"])
+    assert not np.array_equal(vocals, wav(engine, other["id"], "vocals"))  # even at variation 0
 
 
 def test_swap_sound_keeps_the_vocal_stem_and_replaces_the_instrumental(engine, song):
