@@ -10,7 +10,7 @@ import requests
 
 from riffweb import audio
 
-from .conftest import SR, post, tone_wav
+from .conftest import SR, post, seconds, tone_wav, wav
 
 MUSIC = "/v1/riffusion/music/"
 SONG_FIELDS = {
@@ -210,3 +210,14 @@ def test_a_dead_reply_url_does_not_stop_rendering(engine):
     while engine.stats()["counts"].get("callbacks_failed", 0) <= before:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_compose_transforms_inpaint_and_cover_a_finished_song(engine, song):
+    source = wav(engine, song["id"])
+    inpainted = compose(engine, transform="inpaint", riff_id=song["id"], replace_start_seconds=5, replace_end_seconds=12, seed=3)[0]
+    assert inpainted["parent_riff_id"] == song["id"] and inpainted["transform"] == "inpaint"
+    out = wav(engine, inpainted["id"])
+    assert abs(out[: seconds(5)] - source[: seconds(5)]).max() <= 1.01 / 32767
+    assert abs(out[seconds(12) :] - source[seconds(12) :]).max() <= 1.01 / 32767
+    covered = compose(engine, transform="cover", riff_id=song["id"], prompt_1="jazz", cover_variation=20, seed=3)[0]
+    assert covered["status"] == "completed" and covered["duration_s"] == song["duration_s"]
