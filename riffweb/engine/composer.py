@@ -233,8 +233,14 @@ def fit_sections(sections: list[Section], bar_seconds: float, target: float) -> 
         # A lyric song that is too short gets its chorus again, else a break.
         extra = chorus if chorus is not None and sum(s.bars for s in sections) + chorus.bars <= max_bars else Section("break", 4)
         sections.insert(len(sections) - 1, extra)
-    while sum(s.bars for s in sections) > max_bars and len(sections) > 2:
+    while sum(s.bars for s in sections) > max_bars and len(sections) > 3:
         sections.pop(-2)
+    excess = sum(s.bars for s in sections) - max_bars
+    if excess > 0:
+        # One section alone is too long (a very long verse): sing only what fits.
+        body = max(sections, key=lambda s: s.bars)
+        bars = max(4, (body.bars - excess) // 2 * 2)
+        sections[sections.index(body)] = Section(body.kind, bars, body.lines[: bars // 2])
     return sections
 
 

@@ -5,6 +5,7 @@ import pytest
 import requests
 
 from riffweb.engine import analysis
+from riffweb.engine.composer import Prompt, SongSpec, plan_song
 
 from .conftest import SR, VOCAL_LYRICS, generate, seconds, wav
 from .test_dialect_b import compose
@@ -111,3 +112,12 @@ def test_compose_prompts_rule_their_own_time_ranges(engine):
     first, second = x[: half - seconds(2)], x[half + seconds(2) :]
     assert analysis.onset_density(first, SR) > 1.4 * analysis.onset_density(second, SR)
     assert analysis.spectral_centroid(first, SR) > 2 * analysis.spectral_centroid(second, SR)
+
+
+def test_songs_stay_between_thirty_seconds_and_four_minutes():
+    endless = "[Verse]\n" + "\n".join(f"line {i} goes on and on" for i in range(150))
+    long_plan = plan_song(SongSpec([Prompt("ballad")], lyrics=endless, seed=1))
+    assert 200 < long_plan.duration <= 240
+    assert any(s.lines for s in long_plan.sections)  # trimmed, not emptied
+    short_plan = plan_song(SongSpec([Prompt("drum and bass")], lyrics="[Verse]\nhi", seed=1))
+    assert 30 <= short_plan.duration < 40
