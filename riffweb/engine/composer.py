@@ -37,6 +37,7 @@ MIN_SECONDS = 30.0
 MAX_SECONDS = 240.0
 DEFAULT_SECONDS = 100.0
 TAIL_SECONDS = 1.5  # lets the final chord ring out
+LEGATO_SECONDS = 0.04  # how far a sung syllable overlaps the next
 
 # How each section kind is arranged: which parts play, and how hard.
 ARRANGEMENT = {
@@ -640,15 +641,20 @@ def _render_vocals(plan: Plan, n: int) -> np.ndarray:
             # A singer never lands exactly on the grid; each variant phrases a little differently.
             feel = plan.rng("humanize", "voice", section.kind, i)
             origin = 2 * i * bar_samples
+            previous = None
             for syl, (s, length, midi) in zip(sung, notes):
                 vowel, onset = voice.vowel_of(syl), voice.onset_of(syl)
                 # Weak lyric strength lets syllables blur into open vocalise.
                 if rng.random() < (1.0 - strength) * 0.6:
                     vowel, onset = "@", ""
-                samples = int(length * step_len * (1.0 if strength < 0.5 else 0.92))
+                # Legato: each syllable rings a little into the next one, which
+                # starts by sliding over from the previous pitch.
+                samples = int(length * step_len + LEGATO_SECONDS * SR)
+                glide = 0 if previous is None else max(-7, min(7, previous - midi))
+                previous = midi
                 wave = voice.sing(
                     vowel, onset, midi + plan.voice_octave,
-                    samples, plan.voice_shift, round(strength, 2), plan.seeds["timbre"] % 997,
+                    samples, plan.voice_shift, round(strength, 2), plan.seeds["timbre"] % 997, glide,
                 )
                 late = int(feel.normal(0.0, 0.006) * SR)
                 bus.add(max(0, int(origin + s * step_len) + late), wave, 1.0, 0.0)

@@ -96,16 +96,25 @@ def _vowel_table(vowel: str, midi: int, shift: float) -> np.ndarray:
     return table.astype(np.float32)
 
 
-def sing(vowel: str, onset: str, midi: int, n: int, shift: float, articulation: float, seed: int) -> np.ndarray:
-    """One sung syllable of n samples. Cached per render; do not modify the result."""
-    key = ("sing", vowel, onset, midi, n, shift, articulation, seed)
-    return cached(key, lambda: _sing(vowel, onset, midi, n, shift, articulation, seed))
+def sing(
+    vowel: str, onset: str, midi: int, n: int, shift: float, articulation: float, seed: int, glide: int = 0
+) -> np.ndarray:
+    """One sung syllable of n samples. Cached per render; do not modify the result.
+
+    glide is the interval in semitones from the previous note of the phrase: the
+    voice slides from there into this pitch, as singers do between notes.
+    """
+    key = ("sing", vowel, onset, midi, n, shift, articulation, seed, glide)
+    return cached(key, lambda: _sing(vowel, onset, midi, n, shift, articulation, seed, glide))
 
 
-def _sing(vowel: str, onset: str, midi: int, n: int, shift: float, articulation: float, seed: int) -> np.ndarray:
+def _sing(vowel: str, onset: str, midi: int, n: int, shift: float, articulation: float, seed: int, glide: int) -> np.ndarray:
     t = np.arange(n, dtype=np.float32) / SR
     depth = 0.3 * np.clip((t - 0.15) * 4.0, 0.0, 1.0)  # vibrato blooms after the attack
-    freq = midi_hz(midi) * 2.0 ** (depth * np.sin(2.0 * np.pi * 5.6 * t) / 12.0)
+    bend = depth * np.sin(2.0 * np.pi * 5.6 * t)
+    if glide:
+        bend += glide * np.exp(-t / 0.035)
+    freq = midi_hz(midi) * 2.0 ** (bend / 12.0)
     phase = (np.cumsum(freq) * (TABLE / SR)) % TABLE
     table = _vowel_table(vowel, midi, shift)
     voice = np.interp(phase, np.arange(TABLE), table, period=TABLE).astype(np.float32)
