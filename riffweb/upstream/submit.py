@@ -104,7 +104,8 @@ def submit_transform(transform_id: int) -> str:
         _unknown(transform, exc.detail)
         return "unknown"
     except upstream.UpstreamBusy as exc:
-        return _again(transform, exc.retry_after, exc)
+        # A busy upstream is not a broken one: wait as long as the deadline allows.
+        return _again(transform, exc.retry_after, exc, busy=True)
     except upstream.UpstreamUnavailable as exc:
         delay = min(300.0, 5.0 * 2 ** (transform.attempts - 1)) * random.uniform(0.8, 1.2)
         return _again(transform, delay, exc)
@@ -162,9 +163,10 @@ def _record(transform: Transform, ids: list[str]) -> None:
             Song.objects.filter(pk=song.pk, status=Song.Status.PENDING).update(**fields)
 
 
-def _again(transform: Transform, delay: float, exc: upstream.UpstreamError) -> str:
+def _again(transform: Transform, delay: float, exc: upstream.UpstreamError, busy: bool = False) -> str:
     log.warning("transform %s: upstream said %s; retrying in %.0fs", transform.pk, type(exc).__name__, delay)
-    if transform.attempts >= MAX_SUBMIT_ATTEMPTS:
+    age = (timezone.now() - transform.created_at).total_seconds()
+    if age > settings.RIFFWEB_UPSTREAM_DEADLINE or (not busy and transform.attempts >= MAX_SUBMIT_ATTEMPTS):
         _fail(transform, GAVE_UP_MESSAGE, exc.detail)
         return "failed"
     Transform.objects.filter(pk=transform.pk, status=Transform.Status.SUBMITTING).update(

@@ -55,7 +55,8 @@ MAX_CALLS_PER_LOOP = 20
 QUEUED_GRACE = timedelta(seconds=10)
 NEAR_DONE = 95  # percent
 NEAR_DONE_INTERVAL = 1.5  # seconds between polls once a track is this close
-DRAIN_SECONDS = 12.0  # a submit task should have run by then
+DRAIN_SECONDS = 12.0
+DRAIN_KICK_EVERY = 3.0  # a submit task should have run by then
 
 FAILED_RENDER = "The music service could not make this song."
 TIMED_OUT = "The music service took too long with this song. Retry to send it again."
@@ -459,15 +460,18 @@ def _kick_drain() -> None:
         log.exception("could not enqueue a download drain")
 
 
-def drain_downloads(seconds: float = DRAIN_SECONDS, threads: int = 2) -> int:
-    """Download finished songs in this worker until none is waiting (or time is up)."""
+def drain_downloads(seconds: float = DRAIN_SECONDS, threads: int = 2, idle: float = 2.0) -> int:
+    """Download finished songs in this worker until none has waited for `idle` seconds."""
     end = time.monotonic() + seconds
+    quiet_since = time.monotonic()
     done = 0
     with ThreadPoolExecutor(threads, thread_name_prefix="drain") as pool:
-        while time.monotonic() < end:
+        while time.monotonic() < end and time.monotonic() - quiet_since < idle:
             due = downloads_due(timezone.now(), threads, set())
             if not due:
-                break
+                time.sleep(0.1)
+                continue
+            quiet_since = time.monotonic()
             done += len(due)
             list(pool.map(lambda pk: _in_thread(download_song, pk), due))
     connections.close_all()
@@ -528,7 +532,7 @@ def run_pump(seconds: float | None = None) -> bool:
             due = downloads_due(timezone.now(), max(room, 0) + 2 * max(threads, 1), downloading)
             for pk in due[: max(room, 0)]:
                 start(download_song, pk, ("download", pk))
-            if len(due) > max(room, 0) + max(threads, 1) and mono - last_drain > DRAIN_SECONDS / 2:
+            if len(due) > max(room, 0) and threads and mono - last_drain > DRAIN_KICK_EVERY:
                 # More finished audio than this pump's threads can take: another worker helps.
                 last_drain = mono
                 _kick_drain()
