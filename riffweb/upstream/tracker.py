@@ -54,7 +54,7 @@ MAX_DOWNLOAD_ATTEMPTS = 5
 MAX_CALLS_PER_LOOP = 20
 QUEUED_GRACE = timedelta(seconds=10)
 NEAR_DONE = 95  # percent
-NEAR_DONE_INTERVAL = 1.5  # seconds between polls once a track is this close
+NEAR_DONE_INTERVAL = 1.2  # seconds between polls once a track is this close
 DRAIN_SECONDS = 12.0
 DRAIN_KICK_EVERY = 3.0  # a submit task should have run by then
 
@@ -87,8 +87,15 @@ def _estimate(song: Song, now) -> int:
     return int(min(95, 100 * elapsed / settings.RIFFWEB_UPSTREAM_EXPECTED_SECONDS))
 
 
-def apply_track(song: Song, track: upstream.Track, now, via_callback: bool = False) -> str:
-    """Move one song forward from a track report; idempotent and never backwards."""
+def apply_track(
+    song: Song, track: upstream.Track, now, via_callback: bool = False, batch: list | None = None
+) -> str:
+    """Move one song forward from a track report; idempotent and never backwards.
+
+    With `batch`, a still-running song's new cadence is set on the object and appended for one
+    bulk_update instead of being written here (the pump is the only writer of running songs'
+    cadence in dialect A, so no status guard is lost).
+    """
     live = Song.objects.filter(pk=song.pk, status__in=[Song.Status.PENDING, Song.Status.RUNNING])
     if track.state == "done" and track.audio_url:
         fields = dict(
@@ -129,6 +136,14 @@ def apply_track(song: Song, track: upstream.Track, now, via_callback: bool = Fal
         interval = settings.RIFFWEB_CALLBACK_SAFETY_POLL
     else:
         interval = next_interval(song.progress, progress, since, song.poll_interval)
+    if batch is not None and song.status == Song.Status.RUNNING:
+        if progress > song.progress:
+            song.last_progress_at = now
+        song.progress, song.poll_interval = progress, interval
+        song.next_poll_at = now + timedelta(seconds=interval)
+        song.polls += 1
+        batch.append(song)
+        return "running"
     fields = dict(
         status=Song.Status.RUNNING,
         progress=progress,
@@ -140,6 +155,9 @@ def apply_track(song: Song, track: upstream.Track, now, via_callback: bool = Fal
         fields["last_progress_at"] = now
     live.update(**fields)
     return "running"
+
+
+CADENCE_FIELDS = ["progress", "poll_interval", "next_poll_at", "polls", "last_progress_at"]
 
 
 def via_callback_expected() -> bool:
@@ -253,12 +271,15 @@ def _poll_feed(client, songs: list[Song], chunk: int, now, state) -> int:
             continue
         UpstreamState.call_succeeded()
         seen = timezone.now()
+        still_running: list[Song] = []
         for song in batch:
             track = tracks.get(song.upstream_id)
             if track is None:  # not (yet) known upstream: treat as no progress
                 track = upstream.Track(id=song.upstream_id, state="running", progress=None)
                 track.progress = song.progress
-            apply_track(song, track, seen)
+            apply_track(song, track, seen, batch=still_running)
+        if still_running:  # one statement for the whole chunk, not one per song
+            Song.objects.bulk_update(still_running, CADENCE_FIELDS)
     return calls
 
 
