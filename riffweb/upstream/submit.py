@@ -197,6 +197,22 @@ def _unknown(transform: Transform, detail: str) -> None:
     _fail(transform, UNKNOWN_MESSAGE, detail, status=Transform.Status.UNKNOWN)
 
 
+def adopt_unknown(transform_id: int, upstream_ids: list[str]) -> bool:
+    """A create we recorded as UNKNOWN called back (dialect B): it did start, so track it."""
+    now = timezone.now()
+    with transaction.atomic():
+        adopted = Transform.objects.filter(pk=transform_id, status=Transform.Status.UNKNOWN).update(
+            status=Transform.Status.SUBMITTED, upstream_ids=upstream_ids, submitted_at=now, error="",
+            error_detail="adopted: the upstream called back after a create that got no answer",
+        )
+        if adopted:
+            Song.objects.filter(transform_id=transform_id, status=Song.Status.FAILED, error=UNKNOWN_MESSAGE).update(
+                status=Song.Status.RUNNING, error="", error_detail="", finished_at=None, last_progress_at=now,
+                next_poll_at=now + timedelta(seconds=settings.RIFFWEB_CALLBACK_SAFETY_POLL),
+            )
+    return bool(adopted)
+
+
 def retry_transform(transform_id: int) -> bool:
     """Send a failed, unknown or timed-out request again (the musician's retry action).
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from riffweb.studio.audio_response import audio_response
 from riffweb.studio.models import Song, Transform, Upload
 from riffweb.upstream import client as upstream
+from riffweb.upstream.submit import adopt_unknown
 from riffweb.upstream.tracker import apply_job_tracks
 from riffweb.upstream.uploads import LINK_SALT
 
@@ -39,6 +40,10 @@ def callback(request, transform_id: int, secret: str):
         raise Http404("No such callback.")
     items = upstream.Client.track_items(data) or []
     tracks = [t for t in (upstream.parse_track(i) for i in items) if t]
+    if transform.status == Transform.Status.UNKNOWN and tracks:
+        job_id = data.get("job_id") if isinstance(data, dict) else None
+        adopt_unknown(transform.pk, [str(job_id)] if job_id else [t.id for t in tracks])
+        transform.refresh_from_db()
     if transform.status == Transform.Status.SUBMITTED and tracks:
         apply_job_tracks(transform, tracks, timezone.now(), via_callback=True)
     return JsonResponse({"ok": True})

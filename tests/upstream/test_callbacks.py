@@ -107,3 +107,25 @@ def test_a_job_finished_by_callback_is_never_polled(live_server, upstream_at, pr
     assert [s.status for s in transform.songs.all()] == [Song.Status.DONE] * 2
     assert counts.get("feed", 0) == 0  # no status call: the callbacks said it all
     assert counts["callbacks_sent"] >= 2
+
+
+@pytest.mark.django_db
+def test_a_callback_for_a_create_that_got_no_answer_adopts_it(client, stub, upstream_at, project, owner, monkeypatch):
+    from riffweb.upstream import client as upstream
+
+    upstream_at(stub.url, dialect="useapi", RIFFWEB_PUBLIC_URL="http://testserver")
+    monkeypatch.setattr(upstream, "CREATE_TIMEOUT", (1, 0.3))
+    stub.fail("create", "hang:1")
+    transform = make_request(project, owner, mode=Transform.Mode.COMPOSE, prompts=[{"text": "piano"}])
+    assert submit_transform(transform.pk) == "unknown"
+    time.sleep(1)  # the stub finishes the create it was still working on
+    payload = {"replyRef": str(transform.pk), "job_id": "job-x", "songs": [
+        song_object("a", "completed", 100, f"{stub.url}/audio/a.wav"), song_object("b", "processing", 50),
+    ]}
+    assert post(client, transform, payload).status_code == 200
+    transform.refresh_from_db()
+    assert transform.status == Transform.Status.SUBMITTED and transform.upstream_ids == ["job-x"]
+    songs = list(transform.songs.order_by("variant"))
+    assert [s.status for s in songs] == [Song.Status.DOWNLOADING, Song.Status.RUNNING]
+    assert all(s.error == "" for s in songs)
+    assert stub.calls["create"] == 1  # adopted, not resent
