@@ -96,6 +96,8 @@ def apply_track(
     bulk_update instead of being written here (the pump is the only writer of running songs'
     cadence in dialect A, so no status guard is lost).
     """
+    if song.status not in (Song.Status.PENDING, Song.Status.RUNNING):
+        return "ignored"  # finished or downloading: a late or repeated report changes nothing
     live = Song.objects.filter(pk=song.pk, status__in=[Song.Status.PENDING, Song.Status.RUNNING])
     if track.state == "done" and track.audio_url:
         fields = dict(
@@ -127,6 +129,9 @@ def apply_track(
     if via_callback:
         # The upstream is talking to us: polling is only the safety net.
         safety = timedelta(seconds=settings.RIFFWEB_CALLBACK_SAFETY_POLL)
+        fresh = song.next_poll_at and song.next_poll_at > now + safety / 2
+        if song.status == Song.Status.RUNNING and progress == song.progress and fresh:
+            return "running"  # nothing new: no write
         live.filter(progress__lte=progress).update(
             status=Song.Status.RUNNING, progress=progress, last_progress_at=now, next_poll_at=now + safety
         )
@@ -168,6 +173,12 @@ def via_callback_expected() -> bool:
 
 def apply_job_tracks(transform: Transform, tracks: list[upstream.Track], now, via_callback=False) -> None:
     """Dialect B: match a job's song objects to our variants (by id, else first free variant)."""
+    songs = list(Song.objects.select_related("transform").filter(transform=transform).order_by("variant"))
+    known = {s.upstream_id: s for s in songs if s.upstream_id}
+    if all(t.id in known for t in tracks):  # the usual case: no lock needed to match
+        for track in tracks:
+            apply_track(known[track.id], track, now, via_callback=via_callback)
+        return
     with transaction.atomic():
         songs = list(
             Song.objects.select_for_update().select_related("transform").filter(transform=transform).order_by("variant")
