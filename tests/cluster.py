@@ -92,7 +92,7 @@ def qcluster_env(upstream_url: str = "", extra_env: dict | None = None) -> dict[
         DJANGO_SETTINGS_MODULE=os.environ.get("DJANGO_SETTINGS_MODULE", "tests.settings"),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         PYTHONUNBUFFERED="1",
-        LOG_LEVEL=os.environ.get("LOG_LEVEL", "INFO"),
+        LOG_LEVEL="INFO",  # the cluster's "running" line is how start_qcluster knows it is up
     )
     env.update(database_env())
     if upstream_url:
