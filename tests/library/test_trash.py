@@ -44,7 +44,8 @@ def test_empty_trash_deletes_songs_and_files_older_than_30_days(done_song, reque
     call_command("empty_trash")  # twice is harmless
 
 
-def test_the_schedule_is_created_once(db):
-    call_command("empty_trash", "--schedule")
-    call_command("empty_trash", "--schedule")
-    assert Schedule.objects.filter(func="riffweb.library.tasks.empty_trash").count() == 1
+def test_migrating_keeps_exactly_one_daily_schedule(db):
+    call_command("migrate", verbosity=0)
+    call_command("migrate", verbosity=0)
+    schedules = Schedule.objects.filter(func="riffweb.library.tasks.empty_trash")
+    assert [s.schedule_type for s in schedules] == [Schedule.DAILY]
