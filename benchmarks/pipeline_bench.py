@@ -16,9 +16,9 @@ same process afterwards (each song polled on its own every 5 s):
 
 Short songs: the engine's composer has a 30 s floor and renders ~1 s of CPU per track, which on a
 2-core machine would make the engine, not the pipeline, the bottleneck. The benchmark runs the
-engine in its own process with its composer's MIN_SECONDS / DEFAULT_SECONDS module constants
-lowered and MP3s encoded at render time (see ENGINE_MAIN), and asks for instrumentals (about
-15 s of audio). It uses its own SQLite file and media folder.
+engine in its own process with `--song-seconds 10` (instrumentals of about 10–16 s) and
+`--eager-mp3` (MP3s encoded when the render finishes, like a hosted upstream's).
+It uses its own SQLite file and media folder.
 """
 
 from __future__ import annotations
@@ -75,27 +75,6 @@ def web_server():
     return server, f"http://127.0.0.1:{server.server_port}"
 
 
-# Short songs, and MP3s encoded when the render finishes (like a hosted upstream whose file
-# exists when it says "done") instead of on first download, which the engine does to save
-# work for tracks nobody fetches: lazily encoding 200 MP3s behind one GIL would be measured
-# here as *our* done→stored time.
-ENGINE_MAIN = """
-import sys
-import riffweb.engine.composer as composer
-from riffweb.engine import store
-composer.MIN_SECONDS = 8.0
-composer.DEFAULT_SECONDS = 10.0
-_save = store.AudioStore.save
-def save(self, item_id, stems):
-    result = _save(self, item_id, stems)
-    self.file(item_id, "mp3")
-    return result
-store.AudioStore.save = save
-from riffweb.engine.__main__ import main
-main(sys.argv[1:])
-"""
-
-
 class Engine:
     """The local engine in its own process, so its rendering never shares our GIL."""
 
@@ -108,7 +87,11 @@ class Engine:
             port = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}"
         self.process = subprocess.Popen(
-            [sys.executable, "-c", ENGINE_MAIN, "--port", str(port), "--render-delay", str(args.render_delay),
+            # Short songs, and MP3s encoded when the render finishes instead of on first
+            # download: lazily encoding 200 MP3s behind one GIL would be measured here as
+            # *our* done→stored time.
+            [sys.executable, "-m", "riffweb.engine", "--port", str(port), "--render-delay", str(args.render_delay),
+             "--song-seconds", "10", "--eager-mp3",
              "--max-jobs", str(max(100, args.songs)), "--seed-faults", "7",
              "--fault-rate-429", str(faults * 0.25), "--fault-rate-5xx", str(faults * 0.5),
              "--fault-rate-malformed", str(faults * 0.25)],

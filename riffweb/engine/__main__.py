@@ -26,7 +26,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--trusted-url-prefix", nargs="+", action="extend", default=[])
     parser.add_argument("--render-workers", type=int, default=2)
     parser.add_argument("--data-dir", default=None, help="where audio is kept (default: a temp dir)")
+    parser.add_argument(
+        "--song-seconds", type=float, default=None,
+        help="render every song at about S seconds (benchmarks, demos; allows songs under 30 s)",
+    )
+    parser.add_argument(
+        "--eager-mp3", action="store_true",
+        help="encode each MP3 when its render finishes instead of on first download",
+    )
     args = parser.parse_args(argv)
+    if args.song_seconds is not None and not 0 < args.song_seconds <= 240:
+        parser.error("--song-seconds: must be more than 0 and at most 240")
     config = EngineConfig(
         host=args.host,
         port=args.port,
@@ -43,6 +53,8 @@ def main(argv: list[str] | None = None) -> None:
         trusted_url_prefixes=tuple(args.trusted_url_prefix),
         render_workers=args.render_workers,
         data_dir=args.data_dir,
+        song_seconds=args.song_seconds,
+        eager_mp3=args.eager_mp3,
     )
     server = EngineServer(config).start()
     print(f"riffweb engine listening on {server.url}", flush=True)

@@ -99,6 +99,8 @@ class SongSpec:
     lyrics_strength: float = 0.7
     weirdness: float = 0.2
     variation: float = 0.5
+    # The shortest song; only the engine's song_seconds option (benchmarks, demos) lowers it.
+    min_seconds: float = MIN_SECONDS
 
 
 @dataclass
@@ -265,13 +267,13 @@ def plan_song(spec: SongSpec) -> Plan:
     sung = has_sung_lyrics(spec.lyrics)
     if sung:
         sections = fit_sections(
-            sections_from_lyrics(spec.lyrics), bar_seconds, max(MIN_SECONDS, spec.duration or 0.0)
+            sections_from_lyrics(spec.lyrics), bar_seconds, max(spec.min_seconds, spec.duration or 0.0)
         )
     else:
-        target = min(max(spec.duration or DEFAULT_SECONDS, MIN_SECONDS), MAX_SECONDS)
+        target = min(max(spec.duration or DEFAULT_SECONDS, spec.min_seconds), MAX_SECONDS)
         bars = max(4, int(round((target - TAIL_SECONDS) / bar_seconds)))
         sections = default_sections(bars)
-        while (sum(s.bars for s in sections) * bar_seconds + TAIL_SECONDS) < MIN_SECONDS:
+        while (sum(s.bars for s in sections) * bar_seconds + TAIL_SECONDS) < spec.min_seconds:
             sections.insert(-1, Section("break", 4))
 
     total = sum(s.bars for s in sections)

@@ -36,8 +36,9 @@ def _to_float(x: np.ndarray) -> np.ndarray:
 
 
 class AudioStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, eager_mp3: bool = False):
         self.root = root
+        self.eager_mp3 = eager_mp3
         self.root.mkdir(parents=True, exist_ok=True)
         self._plans: dict[str, tuple] = {}  # item id -> (plan, what was heard)
         self._lock = threading.Lock()
@@ -58,8 +59,11 @@ class AudioStore:
         mixed = mix(vocals, instrumental)
         # MP3 and WAV files are encoded on first download (see file()): many
         # tracks, transform sources and test renders are never fetched as MP3.
+        # With eager_mp3 the mix's MP3 is encoded now, so it exists once the track is done.
         with self._lock:
             self._plans[item_id] = (stems.plan, stems.heard)
+        if self.eager_mp3:
+            self._write(folder / "mix.mp3", audio.encode_mp3(mixed, SR))
         return len(mixed) / SR, audio.peaks(mixed, WAVEFORM_POINTS)
 
     def has(self, item_id: str) -> bool:
@@ -92,7 +96,11 @@ class AudioStore:
         else:
             data = _to_float(np.load(folder / f"{stem}.npy"))
         encoded = audio.encode_mp3(data, SR) if fmt == "mp3" else audio.encode_wav(data, SR)
-        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-        tmp.write_bytes(encoded)
-        tmp.replace(path)  # atomic: concurrent readers never see half a file
+        self._write(path, encoded)
         return path
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)  # atomic: concurrent readers never see half a file
