@@ -148,8 +148,19 @@ def _fail(upload: Upload, message: str, detail: str) -> str:
     return "failed"
 
 
+# Well past the fetch task's own deadline and django-q2's redelivery: the task was lost.
+LOST_FETCH_AFTER = timedelta(minutes=5)
+LOST_FETCH = "We could not fetch that link in time. Add it again, or upload the file itself."
+
+
 def uploads_due(now) -> tuple[list[int], list[int]]:
-    """(uploads to send, uploads to poll) for the pump's reconcile pass."""
+    """(uploads to send, uploads to poll) for the pump's reconcile pass.
+
+    A link whose fetch task was lost ends as failed here instead of "checking" forever.
+    """
+    Upload.objects.filter(
+        status=Upload.Status.PENDING, audio="", created_at__lt=now - LOST_FETCH_AFTER
+    ).exclude(source_url="").update(status=Upload.Status.FAILED, error=LOST_FETCH)
     to_send = (
         Upload.objects.filter(status=Upload.Status.PENDING, upstream_id="", deleted_at__isnull=True)
         .exclude(audio="")

@@ -228,3 +228,23 @@ def test_strangers_do_not_see_uploads(client, stranger, upload):
     client.force_login(stranger)
     assert client.get(upload.get_absolute_url()).status_code == 404
     assert client.get(reverse("studio:upload_audio", args=[upload.pk])).status_code == 404
+
+
+def test_a_link_whose_fetch_was_lost_ends_failed_with_a_message(project, owner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from riffweb.upstream import uploads
+
+    old = Upload.objects.create(project=project, created_by=owner, title="lost",
+                                source_url="https://example.com/a.mp3",
+                                created_at=timezone.now() - timedelta(minutes=6))
+    fresh = Upload.objects.create(project=project, created_by=owner, title="fetching",
+                                  source_url="https://example.com/b.mp3")
+    uploads.uploads_due(timezone.now())
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert old.status == Upload.Status.FAILED
+    assert "could not fetch that link in time" in old.error
+    assert fresh.status == Upload.Status.PENDING
