@@ -97,18 +97,45 @@ def _frames(source):
 
 def decode(source: str | Path | bytes) -> Decoded:
     """Decode a path or bytes into float32 samples shaped (n, channels)."""
-    chunks: list[np.ndarray] = []
+    raw: list[np.ndarray] = []  # frames as decoded, converted together at the end
+    layout = None
     rate = 0
     fmt = ""
     for container, frame in _frames(source):
         if not fmt:
             fmt = _format_name(container)
             rate = frame.sample_rate
-        chunks.append(_frame_to_array(frame))
-    samples = np.concatenate(chunks, axis=0) if chunks else np.zeros((0, 1), np.float32)
+        shape = (frame.format.is_planar, len(frame.layout.channels))
+        if layout is None:
+            layout = shape
+        elif shape != layout:  # the layout changed mid-stream: convert frame by frame
+            raw = [a for a in raw if a.size]
+            layout = False
+        raw.append(frame.to_ndarray() if layout else _frame_to_array(frame))
+    if not raw:
+        raise AudioError(NOT_AUDIO)
+    if layout:
+        planar, channels = layout
+        # One concatenation and one conversion instead of one per frame (a 3-minute
+        # MP3 has about 7,000 frames): half the cost of a decode, all of it under the GIL.
+        data = np.concatenate(raw, axis=1)
+        samples = _to_float32(data.T if planar else data.reshape(-1, channels))
+    else:
+        samples = np.concatenate(raw, axis=0)
     if len(samples) == 0:
         raise AudioError(NOT_AUDIO)
     return Decoded(samples=samples, sample_rate=rate, format=fmt)
+
+
+def _to_float32(data: np.ndarray) -> np.ndarray:
+    kind = data.dtype
+    if kind == np.int16:
+        return data.astype(np.float32) / np.float32(32768.0)
+    if kind == np.int32:
+        return data.astype(np.float32) / np.float32(2147483648.0)
+    if kind == np.uint8:
+        return (data.astype(np.float32) - np.float32(128.0)) / np.float32(128.0)
+    return data.astype(np.float32, copy=False)
 
 
 def _frame_to_array(frame) -> np.ndarray:
