@@ -214,7 +214,9 @@ RIFFWEB_POLL_MAX = float(env("RIFFWEB_POLL_MAX", "20"))
 # With callbacks (dialect B and RIFFWEB_PUBLIC_URL set) polling is only the safety net.
 RIFFWEB_CALLBACK_SAFETY_POLL = float(env("RIFFWEB_CALLBACK_SAFETY_POLL", "90"))
 RIFFWEB_PUMP_SECONDS = float(env("RIFFWEB_PUMP_SECONDS", "15"))
-RIFFWEB_DOWNLOAD_THREADS = int(env("RIFFWEB_DOWNLOAD_THREADS", "4"))
+# Downloads are CPU-bound (decoding) under one GIL: more threads per worker only contend;
+# a burst spreads to the other worker (drain_downloads) instead.
+RIFFWEB_DOWNLOAD_THREADS = int(env("RIFFWEB_DOWNLOAD_THREADS", "2"))
 RIFFWEB_DOWNLOAD_DEADLINE = float(env("RIFFWEB_DOWNLOAD_DEADLINE", "30"))
 
 RIFFWEB_AUDIO_MAX_BYTES = int(env("RIFFWEB_AUDIO_MAX_BYTES", str(80 * 1024 * 1024)))

@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import random
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -283,14 +284,16 @@ def _poll_feed(client, songs: list[Song], chunk: int, now, state) -> int:
         UpstreamState.call_succeeded()
         seen = timezone.now()
         still_running: list[Song] = []
-        for song in batch:
-            track = tracks.get(song.upstream_id)
-            if track is None:  # not (yet) known upstream: treat as no progress
-                track = upstream.Track(id=song.upstream_id, state="running", progress=None)
-                track.progress = song.progress
-            apply_track(song, track, seen, batch=still_running)
-        if still_running:  # one statement for the whole chunk, not one per song
-            Song.objects.bulk_update(still_running, CADENCE_FIELDS)
+        # One transaction per chunk: a burst of finished songs is one commit, not one each.
+        with transaction.atomic():
+            for song in batch:
+                track = tracks.get(song.upstream_id)
+                if track is None:  # not (yet) known upstream: treat as no progress
+                    track = upstream.Track(id=song.upstream_id, state="running", progress=None)
+                    track.progress = song.progress
+                apply_track(song, track, seen, batch=still_running)
+            if still_running:  # one statement for the whole chunk, not one per song
+                Song.objects.bulk_update(still_running, CADENCE_FIELDS)
     return calls
 
 
@@ -492,20 +495,65 @@ def _kick_drain() -> None:
         log.exception("could not enqueue a download drain")
 
 
+class _Claims:
+    """Songs some download thread of this process has taken, so its threads never race."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.busy: set[int] = set()
+
+    def take(self) -> int | None:
+        with self.lock:
+            due = downloads_due(timezone.now(), 1, self.busy)
+            if not due:
+                return None
+            self.busy.add(due[0])
+            return due[0]
+
+    def release(self, pk: int) -> None:
+        with self.lock:
+            self.busy.discard(pk)
+
+
+def _download_loop(claims: _Claims, until: float) -> int:
+    """Download due songs one after another until none is left or `until` passes.
+
+    A thread that takes its next song as soon as it finishes one keeps every thread busy
+    through a burst; waiting for the pump's next loop to refill it left threads idle for
+    most of each loop while finished songs queued.
+    """
+    done = 0
+    try:
+        while time.monotonic() < until:
+            pk = claims.take()
+            if pk is None:
+                break
+            try:
+                download_song(pk)
+            except Exception:
+                log.exception("download_song(%s) failed", pk)
+            finally:
+                claims.release(pk)
+            done += 1
+    finally:
+        connections.close_all()
+    return done
+
+
 def drain_downloads(seconds: float = DRAIN_SECONDS, threads: int = 2, idle: float = 2.0) -> int:
     """Download finished songs in this worker until none has waited for `idle` seconds."""
     end = time.monotonic() + seconds
     quiet_since = time.monotonic()
     done = 0
+    claims = _Claims()
     with ThreadPoolExecutor(threads, thread_name_prefix="drain") as pool:
         while time.monotonic() < end and time.monotonic() - quiet_since < idle:
-            due = downloads_due(timezone.now(), threads, set())
-            if not due:
+            got = sum(f.result() for f in [pool.submit(_download_loop, claims, end) for _ in range(threads)])
+            if got:
+                done += got
+                quiet_since = time.monotonic()
+            else:
                 time.sleep(0.1)
-                continue
-            quiet_since = time.monotonic()
-            done += len(due)
-            list(pool.map(lambda pk: _in_thread(download_song, pk), due))
     connections.close_all()
     return done
 
@@ -523,6 +571,8 @@ def run_pump(seconds: float | None = None) -> bool:
     client = upstream.configured()
     pool = ThreadPoolExecutor(threads + 2, thread_name_prefix="pump") if threads else None
     running: dict[tuple[str, int], object] = {}
+    loops: list = []  # threads downloading one due song after another
+    claims = _Claims()
     last_reconcile = last_renew = last_drain = 0.0
     held = True
 
@@ -559,12 +609,18 @@ def run_pump(seconds: float | None = None) -> bool:
             except Exception:  # a bug must not stop the chain; the rows stay the truth
                 log.exception("polling failed")
             running = {pk: f for pk, f in running.items() if not f.done()}
-            downloading = {key[1] for key in running if key[0] == "download"}
-            room = max(threads, 1) - len(downloading)
-            due = downloads_due(timezone.now(), max(room, 0) + 2 * max(threads, 1), downloading)
-            for pk in due[: max(room, 0)]:
-                start(download_song, pk, ("download", pk))
-            if len(due) > max(room, 0) and threads and mono - last_drain > DRAIN_KICK_EVERY:
+            if pool is None:  # inline: one download per loop
+                for pk in downloads_due(timezone.now(), 1, set()):
+                    download_song(pk)
+                time.sleep(LOOP_SLEEP)
+                continue
+            loops = [f for f in loops if not f.done()]
+            room = threads - len(loops)
+            with claims.lock:
+                due = downloads_due(timezone.now(), room + 2 * threads, claims.busy)
+            for _ in range(min(room, len(due))):
+                loops.append(pool.submit(_download_loop, claims, end))
+            if len(due) > room and mono - last_drain > DRAIN_KICK_EVERY:
                 # More finished audio than this pump's threads can take: another worker helps.
                 last_drain = mono
                 _kick_drain()
