@@ -213,7 +213,8 @@ class JobStore:
     def flush_notifications(self) -> None:
         with self.lock:
             pending, self._pending_notify = self._pending_notify, []
-        for job in pending:
+        # Both tracks of a job usually finish in the same tick: one report carries both.
+        for job in {job.id: job for job in pending}.values():
             self.on_change(job)
 
     # Reading ----------------------------------------------------------------------
