@@ -284,16 +284,14 @@ def _poll_feed(client, songs: list[Song], chunk: int, now, state) -> int:
         UpstreamState.call_succeeded()
         seen = timezone.now()
         still_running: list[Song] = []
-        # One transaction per chunk: a burst of finished songs is one commit, not one each.
-        with transaction.atomic():
-            for song in batch:
-                track = tracks.get(song.upstream_id)
-                if track is None:  # not (yet) known upstream: treat as no progress
-                    track = upstream.Track(id=song.upstream_id, state="running", progress=None)
-                    track.progress = song.progress
-                apply_track(song, track, seen, batch=still_running)
-            if still_running:  # one statement for the whole chunk, not one per song
-                Song.objects.bulk_update(still_running, CADENCE_FIELDS)
+        for song in batch:
+            track = tracks.get(song.upstream_id)
+            if track is None:  # not (yet) known upstream: treat as no progress
+                track = upstream.Track(id=song.upstream_id, state="running", progress=None)
+                track.progress = song.progress
+            apply_track(song, track, seen, batch=still_running)
+        if still_running:  # one statement for the whole chunk, not one per song
+            Song.objects.bulk_update(still_running, CADENCE_FIELDS)
     return calls
 
 
