@@ -153,6 +153,7 @@ ROWS = [
     Row("studio:song_status", "GET", at("studio:song_status", pk("song")), members(286)),
     Row("studio:song_audio", "GET", at("studio:song_audio", pk("song")), members()),
     Row("studio:song_download", "GET", at("studio:song_download", pk("song")), members()),
+    Row("studio:song_retry", "POST", at("studio:song_retry", pk("song")), editors(302)),
     Row("studio:song_player", "GET", at("studio:song_player", pk("song")), members(286)),  # a finished song stops polling
     Row("studio:song_transform", "POST", at("studio:song_transform", pk("song", "cover")), editors(200)),
     # Studio: uploads.

@@ -21,7 +21,7 @@ from riffweb.audio import AudioError, decode, peaks
 from riffweb.studio import access
 from riffweb.studio import views as studio_views
 from riffweb.studio.audio_response import audio_response
-from riffweb.studio.models import Song, Transform, Upload
+from riffweb.studio.models import Transform, Upload
 from riffweb.studio.modes import (
     DESCRIPTIONS, FORMS, GENERATION_MODES, TRANSFORM_MODES, SourceTransformForm, UploadForm,
     initial_from, upload_unavailable_reason,
@@ -52,11 +52,6 @@ def _reused(request) -> dict:
     if not pk.isdigit():
         return {}
     return initial_from(access.get_transform_for(request.user, int(pk)))
-
-
-def _can_edit(user, project_id: int) -> bool:
-    membership = access.membership_for(user, project_id)
-    return membership is not None and membership.can_edit
 
 
 def _new_key() -> dict:
@@ -210,7 +205,7 @@ def source_context(request, source, project, mode=None, form=None, created=None)
         "source": source, "project": project, "mode": mode, "form": form, "created": created,
         "tabs": tabs, "mode_reason": next(t["reason"] for t in tabs if t["mode"] == mode),
         "mode_description": DESCRIPTIONS[mode], "source_reason": source_ready_reason(source),
-        "can_edit": _can_edit(request.user, project.pk),
+        "can_edit": access.can(request.user, project.pk, "edit"),
         "peaks": ensure_peaks(source) if source.audio else [],
         "action": _transform_url(source, mode),
         "source_kind": "upload" if isinstance(source, Upload) else "song",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("songs/<int:pk>/status/", views.song_status, name="song_status"),
     path("songs/<int:pk>/audio/", views.song_audio, name="song_audio"),
     path("songs/<int:pk>/download/", views.song_download, name="song_download"),
+    path("songs/<int:pk>/retry/", views.song_retry, name="song_retry"),
     path("songs/<int:pk>/player/", mode_views.song_player, name="song_player"),
     path("songs/<int:pk>/transform/<str:mode>/", mode_views.song_transform, name="song_transform"),
     path("uploads/<int:pk>/", mode_views.upload_detail, name="upload_detail"),

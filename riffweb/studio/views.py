@@ -1,6 +1,5 @@
-import uuid
-
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
@@ -10,17 +9,12 @@ from django_htmx.http import HttpResponseStopPolling
 
 from riffweb.studio import access, mode_views
 from riffweb.studio.audio_response import audio_response
-from riffweb.studio.forms import ProfessionalForm, ProjectForm
+from riffweb.studio.forms import ProjectForm
 from riffweb.studio.models import Song, Transform
+from riffweb.upstream.submit import retry_transform
 from riffweb.upstream.tasks import enqueue_transform
 
 RECENT_REQUESTS = 30
-
-
-def _fresh_form(form_class, **kwargs):
-    return form_class(
-        dialect=settings.RIFFWEB_UPSTREAM_DIALECT, initial={"idempotency_key": uuid.uuid4()}, **kwargs
-    )
 
 
 @login_required
@@ -139,3 +133,20 @@ def song_audio(request, pk: int):
 @require_GET
 def song_download(request, pk: int):
     return _song_file(request, pk, as_download=True)
+
+
+@login_required
+@require_POST
+def song_retry(request, pk: int):
+    """The retry action for a failed, unknown or timed-out request: both variants start over."""
+    song = access.get_song_for(request.user, pk, need="edit")
+    if retry_transform(song.transform_id):
+        transaction.on_commit(lambda: enqueue_transform(song.transform_id))
+        messages.success(request, "Sent again: both variants start over.")
+    else:
+        messages.error(
+            request,
+            "This request cannot be sent again while one of its variants is done or still "
+            "being made. Use “Reuse settings” to make a new one.",
+        )
+    return redirect(song)
