@@ -56,7 +56,7 @@ from django.db import connection  # noqa: E402
 
 from riffweb import audio  # noqa: E402
 from riffweb.studio.models import Project, Song, Transform  # noqa: E402
-from riffweb.upstream.tasks import enqueue_transform  # noqa: E402
+from riffweb.queue import submit_request  # noqa: E402
 from tests.cluster import start_qcluster  # noqa: E402
 
 NAIVE_INTERVAL = 5.0
@@ -159,7 +159,7 @@ def run_riffweb(args, dialect: str, faults: float, project: Project) -> None:
             for variant in (0, 1):
                 Song.objects.create(transform=transform, project=project, variant=variant, title=transform.title)
             transforms.append(transform.pk)
-            enqueue_transform(transform.pk)
+            submit_request(transform.pk)
         songs = Song.objects.filter(transform_id__in=transforms)
         deadline = started + args.render_delay * 3 + 240
         while time.time() < deadline and songs.exclude(status__in=Song.FINISHED).exists():

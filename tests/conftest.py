@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
+from riffweb import queue
 from riffweb.audio import encode_wav
 from riffweb.studio.models import Membership, Project, Song, Transform
 
@@ -18,6 +19,18 @@ def _media_root(settings, tmp_path):
 
 def make_user(username: str):
     return get_user_model().objects.create_user(username, f"{username}@example.com", PASSWORD)
+
+
+@pytest.fixture
+def enqueued(monkeypatch) -> list[tuple[str, tuple]]:
+    """What was handed to the broker, as (task path, args), instead of a real broker."""
+    sent = []
+    monkeypatch.setattr(queue, "enqueue", lambda func, *args, **kwargs: sent.append((func, args)) or True)
+    return sent
+
+
+def submitted(sent) -> list[int]:
+    return [args[0] for func, args in sent if func == queue.SUBMIT]
 
 
 @pytest.fixture

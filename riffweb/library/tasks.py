@@ -1,4 +1,7 @@
-"""The trash empties itself: songs trashed more than RIFFWEB_TRASH_DAYS ago are deleted."""
+"""The trash empties itself: songs trashed more than RIFFWEB_TRASH_DAYS ago are deleted.
+
+A daily schedule runs it (created after every migrate by riffweb.queue.ensure_schedules).
+"""
 
 import logging
 from datetime import timedelta
@@ -9,7 +12,6 @@ from django.utils import timezone
 from riffweb.studio.models import Song
 
 log = logging.getLogger(__name__)
-SCHEDULE_NAME = "riffweb.library: empty the trash"
 
 
 def empty_trash() -> int:
@@ -27,13 +29,3 @@ def empty_trash() -> int:
         log.info("Emptied %d song(s) from the trash", deleted)
     return deleted
 
-
-def ensure_schedule():
-    """Create or update the daily django-q2 schedule; running it again changes nothing."""
-    from django_q.models import Schedule
-
-    schedule, _ = Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={"func": "riffweb.library.tasks.empty_trash", "schedule_type": Schedule.DAILY},
-    )
-    return schedule

@@ -18,7 +18,8 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 from django_htmx.middleware import HtmxDetails
 
 from riffweb.audio import AudioError, decode, peaks
-from riffweb.studio import access
+from riffweb import queue
+from riffweb.studio import access, tasks
 from riffweb.studio import views as studio_views
 from riffweb.studio.audio_response import audio_response
 from riffweb.studio.models import Transform, Upload
@@ -120,8 +121,6 @@ def upload_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 def _store_upload(user, project, data) -> Upload:
-    from riffweb.studio import tasks
-
     upload = Upload(project=project, created_by=user, title=data["title"])
     if data.get("file"):
         file = data["file"]
@@ -129,7 +128,7 @@ def _store_upload(user, project, data) -> Upload:
         upload.peaks = file.riffweb_peaks
         upload.audio.save(f"upload.{file.riffweb_format}", file, save=False)
         upload.save()
-        transaction.on_commit(lambda: tasks.send_upload(upload.pk))
+        transaction.on_commit(lambda: queue.send_upload(upload.pk))
     else:
         upload.source_url = data["url"]
         upload.save()

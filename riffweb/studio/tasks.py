@@ -12,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 
+from riffweb import queue
 from riffweb.audio import AudioError, decode, peaks
 from riffweb.studio.models import Upload
 from riffweb.studio.modes import UPLOAD_FORMATS
@@ -21,20 +22,8 @@ log = logging.getLogger(__name__)
 FETCH_DEADLINE = 45.0  # under the cluster's task timeout (Q_CLUSTER["timeout"], 60 s)
 
 
-def send_upload(upload_id: int) -> None:
-    """Hand a stored upload to the upstream pipeline."""
-    from riffweb.upstream import tasks as upstream_tasks
-
-    upstream_tasks.enqueue_upload(upload_id)
-
-
 def enqueue_fetch(upload_id: int) -> None:
-    from django_q.tasks import async_task
-
-    try:
-        async_task("riffweb.studio.tasks.fetch_upload", upload_id, task_name=f"fetch-upload-{upload_id}")
-    except Exception:
-        log.exception("could not enqueue the fetch of upload %s", upload_id)
+    if not queue.fetch_link(upload_id):
         _fail(upload_id, "We could not start fetching the link. Try again in a while.")
 
 
@@ -73,5 +62,5 @@ def fetch_upload(upload_id: int) -> str:
     if not claimed:
         upload.audio.storage.delete(upload.audio.name)
         return "fetched twice"
-    send_upload(upload_id)
+    queue.send_upload(upload_id)
     return "fetched"

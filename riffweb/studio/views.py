@@ -7,12 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from riffweb import queue
 from riffweb.studio import access, mode_views
 from riffweb.studio.audio_response import audio_response
 from riffweb.studio.forms import ProjectForm
 from riffweb.studio.models import Song, Transform
 from riffweb.upstream.submit import retry_transform
-from riffweb.upstream.tasks import enqueue_transform
 
 RECENT_REQUESTS = 30
 
@@ -88,7 +88,7 @@ def _create_transform(user, project, mode: str, form) -> Transform:
                     lyrics=transform.lyrics,
                     tags=transform.tags,
                 )
-            transaction.on_commit(lambda: enqueue_transform(transform.pk))
+            transaction.on_commit(lambda: queue.submit_request(transform.pk))
     except IntegrityError:
         # Two copies of one form raced; the first one won.
         return Transform.objects.get(idempotency_key=key, project=project)
@@ -141,7 +141,6 @@ def song_retry(request, pk: int):
     """The retry action for a failed, unknown or timed-out request: both variants start over."""
     song = access.get_song_for(request.user, pk, need="edit")
     if retry_transform(song.transform_id):
-        transaction.on_commit(lambda: enqueue_transform(song.transform_id))
         messages.success(request, "Sent again: both variants start over.")
     else:
         messages.error(

@@ -1,23 +1,27 @@
+import logging
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
+log = logging.getLogger(__name__)
 
-def _ensure_schedule(sender, **kwargs):
-    from riffweb.upstream.tasks import ensure_schedule
 
-    ensure_schedule()
+def _ensure_schedules(sender, **kwargs):
+    # Imported when called: riffweb.queue needs django-q2's models, which the app registry
+    # has not loaded while this module is imported.
+    from riffweb import queue
+
+    queue.ensure_schedules()
 
 
 def _kick_on_spawn(sender, **kwargs):
     """A (re)started cluster restarts the tracking chain at once, not at the next schedule tick."""
-    import logging
-
-    from riffweb.upstream.tasks import kick
+    from riffweb import queue
 
     try:
-        kick()
+        queue.kick_pump()
     except Exception:  # never stop a worker from starting; the minute schedule kicks too
-        logging.getLogger(__name__).exception("could not kick the upstream pump")
+        log.exception("could not kick the upstream pump")
 
 
 class UpstreamConfig(AppConfig):
@@ -25,8 +29,8 @@ class UpstreamConfig(AppConfig):
     verbose_name = "Upstream"
 
     def ready(self):
-        # The minute schedule that re-kicks the tracking chain exists after every migrate.
-        post_migrate.connect(_ensure_schedule, sender=self, dispatch_uid="riffweb-upstream-schedule")
+        # The schedules (the pump's, the trash's) exist after every migrate.
+        post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="riffweb-schedules")
         from django_q.signals import post_spawn
 
         post_spawn.connect(_kick_on_spawn, dispatch_uid="riffweb-upstream-kick")

@@ -45,6 +45,10 @@ class UpstreamState(models.Model):
         cls.objects.get_or_create(pk=cls.SINGLETON)
 
     @classmethod
+    def pump_is_live(cls) -> bool:
+        return cls.objects.filter(pk=cls.SINGLETON, pump_lease_until__gte=timezone.now()).exists()
+
+    @classmethod
     def needs_attention(cls, message: str, detail: str = "") -> None:
         cls.ensure()
         now = timezone.now()

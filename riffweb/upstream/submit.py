@@ -19,6 +19,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from riffweb import queue
 from riffweb.studio.models import Song, Transform
 from riffweb.upstream import client as upstream
 from riffweb.upstream.models import UpstreamState
@@ -240,7 +241,5 @@ def retry_transform(transform_id: int) -> bool:
             upstream_audio_url="", next_poll_at=None, poll_interval=2.0, polls=0, last_progress_at=None,
             lease_until=None, download_attempts=0, upstream_done_at=None, finished_at=None,
         )
-    from riffweb.upstream.tasks import enqueue_transform
-
-    transaction.on_commit(lambda: enqueue_transform(transform_id))
+    transaction.on_commit(lambda: queue.submit_request(transform_id))
     return True

@@ -37,7 +37,7 @@ from django.db import close_old_connections, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from riffweb import audio
+from riffweb import audio, queue
 from riffweb.studio.models import Song, Transform
 from riffweb.upstream import client as upstream
 from riffweb.upstream import uploads
@@ -469,11 +469,6 @@ def _claim_pump(owner: str, now) -> bool:
     )
 
 
-def pump_is_live(now=None) -> bool:
-    now = now or timezone.now()
-    return UpstreamState.objects.filter(pk=UpstreamState.SINGLETON, pump_lease_until__gte=now).exists()
-
-
 def _in_thread(func, pk):
     try:
         return func(pk)
@@ -482,15 +477,6 @@ def _in_thread(func, pk):
         return "error"
     finally:
         connections.close_all()
-
-
-def _kick_drain() -> None:
-    from riffweb.upstream.tasks import _async
-
-    try:
-        _async("riffweb.upstream.tasks.drain_downloads", task_name=f"drain-{uuid.uuid4().hex[:8]}")
-    except Exception:
-        log.exception("could not enqueue a download drain")
 
 
 class _Claims:
@@ -621,7 +607,7 @@ def run_pump(seconds: float | None = None) -> bool:
             if len(due) > room and mono - last_drain > DRAIN_KICK_EVERY:
                 # More finished audio than this pump's threads can take: another worker helps.
                 last_drain = mono
-                _kick_drain()
+                queue.drain_downloads()
             time.sleep(LOOP_SLEEP)
     finally:
         if pool is not None:

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from riffweb.studio.models import Song, Transform
+from tests.conftest import submitted
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -66,13 +67,11 @@ def test_a_resent_form_makes_one_request(owner_client, url):
 
 
 def test_the_request_is_handed_to_the_worker_cluster_on_commit(
-    owner_client, url, django_capture_on_commit_callbacks, monkeypatch
+    owner_client, url, django_capture_on_commit_callbacks, enqueued
 ):
-    handed = []
-    monkeypatch.setattr("riffweb.studio.views.enqueue_transform", handed.append)
     with django_capture_on_commit_callbacks(execute=True):
         owner_client.post(url, form_data(), **HTMX)
-    assert handed == [Transform.objects.get().pk]
+    assert submitted(enqueued) == [Transform.objects.get().pk]
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from django.urls import reverse
 
 from riffweb.studio.models import Song, Transform
+from tests.conftest import submitted
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -15,21 +16,19 @@ def time_out(transform):
 
 
 def test_a_timed_out_song_offers_retry_and_both_variants_start_over(
-    owner_client, request_with_songs, monkeypatch, django_capture_on_commit_callbacks
+    owner_client, request_with_songs, enqueued, django_capture_on_commit_callbacks
 ):
     time_out(request_with_songs)
     song = request_with_songs.songs.get(variant=0)
     card = owner_client.get(reverse("studio:song_status", args=[song.pk]), **HTMX).content.decode()
     assert reverse("studio:song_retry", args=[song.pk]) in card
-    handed = []
-    monkeypatch.setattr("riffweb.studio.views.enqueue_transform", handed.append)
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(reverse("studio:song_retry", args=[song.pk]), follow=True)
     request_with_songs.refresh_from_db()
     assert "Sent again" in response.content.decode()
     assert request_with_songs.status == Transform.Status.QUEUED
     assert set(request_with_songs.songs.values_list("status", flat=True)) == {Song.Status.PENDING}
-    assert handed == [request_with_songs.pk]
+    assert submitted(enqueued) == [request_with_songs.pk]
 
 
 def test_a_request_with_a_finished_variant_is_not_sent_again(owner_client, request_with_songs, done_song):

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from riffweb.audio import encode_mp3, encode_wav
+from riffweb import queue
 from riffweb.studio import tasks
 from riffweb.studio.models import Upload
 
@@ -49,9 +50,16 @@ def public_url(settings):
 
 @pytest.fixture
 def handed(monkeypatch):
+    """The uploads handed to the broker, as ("send" | "fetch", upload pk)."""
     sent = []
-    monkeypatch.setattr(tasks, "send_upload", lambda pk: sent.append(("send", pk)))
-    monkeypatch.setattr(tasks, "enqueue_fetch", lambda pk: sent.append(("fetch", pk)))
+    names = {queue.SEND_UPLOAD: "send", queue.FETCH_LINK: "fetch"}
+
+    def enqueue(func, *args, **kwargs):
+        if func in names:
+            sent.append((names[func], args[0]))
+        return True
+
+    monkeypatch.setattr(queue, "enqueue", enqueue)
     return sent
 
 

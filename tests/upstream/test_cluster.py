@@ -8,7 +8,7 @@ import pytest
 
 from riffweb import audio
 from riffweb.studio.models import Song, Transform
-from riffweb.upstream.tasks import enqueue_transform
+from riffweb.queue import submit_request
 from tests.cluster import running_engine, running_qcluster, start_qcluster, wait_for
 from tests.conftest import make_request
 
@@ -28,7 +28,7 @@ def statuses():
 def test_a_request_reaches_done_with_stored_decodable_audio(project, owner):
     with running_engine(render_delay=1.0) as engine, running_qcluster(engine.url, FAST) as cluster:
         transform = make_request(project, owner)
-        enqueue_transform(transform.pk)
+        submit_request(transform.pk)
         wait_for(all_finished, 60, message=f"songs to finish\n{cluster.log}")
         counts = engine.stats()["counts"]
     for song in transform.songs.all():
@@ -45,7 +45,7 @@ def test_kill_9_with_50_songs_in_flight_loses_nothing_and_duplicates_nothing(pro
         try:
             transforms = [make_request(project, owner, title=f"Song {i}") for i in range(25)]
             for transform in transforms:
-                enqueue_transform(transform.pk)
+                submit_request(transform.pk)
             wait_for(
                 lambda: Transform.objects.filter(status=Transform.Status.SUBMITTED).count() == 25,
                 60, message=f"25 requests in flight\n{cluster.log}",
@@ -67,8 +67,8 @@ def test_two_clusters_never_double_submit_or_double_download(project, owner):
         with running_qcluster(engine.url, FAST) as one, running_qcluster(engine.url, FAST) as two:
             transforms = [make_request(project, owner, title=f"Song {i}") for i in range(10)]
             for transform in transforms:
-                enqueue_transform(transform.pk)
-                enqueue_transform(transform.pk)  # a re-sent form or a redelivered task
+                submit_request(transform.pk)
+                submit_request(transform.pk)  # a re-sent form or a redelivered task
             wait_for(all_finished, 120, interval=0.5, message=f"20 songs\n{one.log}\n{two.log}")
         counts = engine.stats()["counts"]
     assert statuses() == [Song.Status.DONE] * 20

@@ -1,14 +1,14 @@
 from django.core.management.base import BaseCommand
 
+from riffweb import queue
 from riffweb.upstream.models import UpstreamState
-from riffweb.upstream.tasks import ensure_schedule, kick
 
 
 class Command(BaseCommand):
-    help = "Create the schedule that keeps the upstream tracking chain alive, and start the chain."
+    help = "Create the schedules that keep the upstream tracking chain alive, and start the chain."
 
     def handle(self, *args, **options):
-        ensure_schedule()
+        queue.ensure_schedules()
         UpstreamState.ensure()
-        kick()
-        self.stdout.write("upstream schedule ensured; pump kicked")
+        queue.kick_pump()
+        self.stdout.write("schedules ensured; pump kicked")

@@ -1,0 +1,90 @@
+"""The one way riffweb hands work to the django-q2 cluster.
+
+Everything that enqueues calls a function here; the broker calls the entry points in
+`riffweb/upstream/tasks.py` and `riffweb/studio/tasks.py`, which hold nothing else. A broker
+that is down never loses work: the row stays in its waiting state and the pump's reconciler
+sends it (a request, an upload) or ends it with a message (a link fetch).
+
+Tests that run the steps themselves patch `enqueue` here, the only function that talks to
+the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django_q.models import Schedule
+from django_q.tasks import async_task
+
+from riffweb.upstream.models import UpstreamState
+
+log = logging.getLogger(__name__)
+
+PUMP = "riffweb.upstream.tasks.pump"
+SUBMIT = "riffweb.upstream.tasks.submit_transform"
+SEND_UPLOAD = "riffweb.upstream.tasks.send_upload"
+DRAIN = "riffweb.upstream.tasks.drain_downloads"
+FETCH_LINK = "riffweb.studio.tasks.fetch_upload"
+EMPTY_TRASH = "riffweb.library.tasks.empty_trash"
+PUMP_SCHEDULE = "riffweb-upstream-pump"
+TRASH_SCHEDULE = "riffweb.library: empty the trash"
+
+
+def enqueue(func: str, *args, name: str = "") -> bool:
+    """Put one task on the broker; False (logged) when the broker refused it."""
+    try:
+        async_task(func, *args, task_name=name or f"{func.rsplit('.', 1)[-1]}-{uuid.uuid4().hex[:12]}")
+    except Exception:
+        log.exception("could not enqueue %s%s", func, args)
+        return False
+    return True
+
+
+def kick_pump() -> None:
+    """Start the tracking chain unless a pump holds the lease."""
+    if not UpstreamState.pump_is_live():
+        enqueue(PUMP)
+
+
+def pump_successor() -> None:
+    """A pump hands over to the next one when its time is up (see tracker.run_pump)."""
+    enqueue(PUMP)
+
+
+def submit_request(transform_id: int) -> None:
+    """Send a stored request upstream; on failure the reconciler sends it (it stays QUEUED)."""
+    if enqueue(SUBMIT, transform_id, name=f"submit-{transform_id}-{uuid.uuid4().hex[:8]}"):
+        kick_pump()
+
+
+def send_upload(upload_id: int) -> None:
+    """Send a stored upload upstream; on failure the reconciler sends it."""
+    if enqueue(SEND_UPLOAD, upload_id, name=f"upload-{upload_id}-{uuid.uuid4().hex[:8]}"):
+        kick_pump()
+
+
+def fetch_link(upload_id: int) -> bool:
+    """Fetch an upload given as a link; False when the broker refused (the caller ends it)."""
+    return enqueue(FETCH_LINK, upload_id, name=f"fetch-upload-{upload_id}")
+
+
+def drain_downloads() -> None:
+    """Ask another worker to help with a burst of finished songs."""
+    enqueue(DRAIN)
+
+
+def ensure_schedules(**kwargs) -> None:
+    """Create or repair riffweb's django-q2 schedules (idempotent; run after every migrate).
+
+    The minute pump schedule re-kicks the tracking chain if a crash or a lossy broker broke
+    it; the daily one empties the trash.
+    """
+    Schedule.objects.update_or_create(
+        name=PUMP_SCHEDULE,
+        defaults={"func": PUMP, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
+    )
+    Schedule.objects.update_or_create(
+        name=TRASH_SCHEDULE,
+        defaults={"func": EMPTY_TRASH, "schedule_type": Schedule.DAILY},
+    )
