@@ -1,15 +1,20 @@
 """Projects, their members, the requests musicians send (transforms) and the songs they yield."""
 
+import random
 import secrets
 import uuid
 from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
-from django.db import models
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+
+from riffweb import queue
 
 
 class Project(models.Model):
@@ -37,6 +42,20 @@ class Project(models.Model):
         project = cls.objects.create(created_by=user, **fields)
         Membership.objects.create(project=project, user=user, role=Membership.Role.OWNER)
         return project
+
+    def delete_with_files(self) -> None:
+        """Delete the project, its requests, songs and uploads, and then their files.
+
+        A song moved to another project stays there: its request goes along with it first,
+        since deleting the request would take the song with it.
+        """
+        with transaction.atomic():
+            for song in Song.objects.filter(transform__project=self).exclude(project=self):
+                Transform.objects.filter(pk=song.transform_id).update(project=song.project_id)
+            files = [f for f in Song.objects.filter(project=self).values_list("audio", flat=True) if f]
+            files += [f for f in Upload.objects.filter(project=self).values_list("audio", flat=True) if f]
+            self.delete()
+            transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
 
 
 class Membership(models.Model):
@@ -104,13 +123,115 @@ class Invitation(models.Model):
         return self.accepted_at is None and self.expires_at > timezone.now()
 
 
+class Failure(models.TextChoices):
+    """Why a song ended without audio; decides the action its card offers."""
+
+    REJECTED = "rejected", "Declined"  # moderation or an invalid request: edit it, then send again
+    SOURCE = "source", "Source unknown"  # the source is not known upstream: retrying cannot help
+    UNKNOWN = "unknown", "Unconfirmed"  # a create got no answer; a callback may still adopt it
+    SERVICE = "service", "Service failing"
+    ACCOUNT = "account", "Account needs attention"
+    RENDER = "render", "Render failed"
+    FEWER = "fewer", "Fewer songs than asked"
+    LOST = "lost", "Lost"
+    TIMED_OUT = "timed_out", "Timed out"
+    NOT_SAVED = "not_saved", "Not saved"
+
+
+# One sentence each, in musicians' words: what happened and what to do.
+FAILURE_MESSAGES = {
+    Failure.REJECTED: "The music service declined this request{reason}. Edit it and send it again.",
+    Failure.SOURCE: "The music service does not know this song's source, so it cannot transform it. "
+    "Make the source again or upload it as audio.",
+    Failure.UNKNOWN: "The music service did not confirm this request, so we cannot tell whether it started. "
+    "Retry to send it again.",
+    Failure.SERVICE: "The music service kept failing, so we stopped trying. Retry in a while.",
+    Failure.ACCOUNT: "The music service account needs attention; our team has been told. Retry later.",
+    Failure.RENDER: "The music service could not make this song{reason}. Retry to try again.",
+    Failure.FEWER: "The music service made fewer songs than asked for this request. Retry to make this one.",
+    Failure.LOST: "The music service lost track of this song. Retry to make it again.",
+    Failure.TIMED_OUT: "The music service took too long with this song. Retry to send it again.",
+    Failure.NOT_SAVED: "We could not save this song's audio. Retry to make it again.",
+}
+NOT_RETRYABLE = {Failure.REJECTED, Failure.SOURCE}
+SLOW_MESSAGE = "Taking longer than usual; the music service is still working on it."
+UNREACHABLE_MESSAGE = "The music service can't be reached right now; this song will carry on when it is back."
+
+
+def failure_message(failure: str, reason: str = "") -> str:
+    return FAILURE_MESSAGES[failure].format(reason=f" ({reason})" if reason else "")[:500]
+
+
+class TransformQuerySet(models.QuerySet):
+    def create_request(self, *, project, user, mode: str, fields: dict, key, dialect: str,
+                       variants: int = 2) -> "Transform":
+        """Store a request with its variants and hand it to the worker cluster on commit.
+
+        A re-sent form carries the same idempotency key and gets the request it already made;
+        a key already used in a project this user may not see starts a request of its own.
+        """
+        existing = self.filter(idempotency_key=key).first()
+        if existing is not None and existing.project_id == project.pk:
+            return existing
+        if existing is not None:
+            key = uuid.uuid4()
+        try:
+            with transaction.atomic():
+                transform = self.create(project=project, created_by=user, mode=mode, idempotency_key=key,
+                                        dialect=dialect, **fields)
+                Song.objects.bulk_create(
+                    Song(transform=transform, project=project, variant=variant, title=transform.title,
+                         lyrics=transform.lyrics, tags=transform.tags)
+                    for variant in range(variants)
+                )
+                transaction.on_commit(lambda: queue.submit_request(transform.pk))
+        except IntegrityError:  # two copies of one form raced; the first one won
+            return self.get(idempotency_key=key)
+        return transform
+
+    def claim_for_submit(self, pk: int, now, lease: timedelta) -> "Transform | None":
+        """QUEUED and due → SUBMITTING, or None when another worker has it or it is not due."""
+        claimed = (
+            self.filter(pk=pk, status=Transform.Status.QUEUED)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .update(status=Transform.Status.SUBMITTING, lease_until=now + lease, attempts=F("attempts") + 1)
+        )
+        if not claimed:
+            return None
+        return self.select_related("source_song", "source_upload").get(pk=pk)
+
+    def expire_claims(self, now) -> int:
+        """Submit claims whose worker died: the create may or may not have been sent."""
+        expired = 0
+        for transform in self.filter(status=Transform.Status.SUBMITTING, lease_until__lt=now):
+            expired += transform.fail_submission(
+                Failure.UNKNOWN, "the submitting worker stopped before recording an answer",
+                only_if=Transform.Status.SUBMITTING,
+            )
+        return expired
+
+    def requeue_orphans(self, now, grace: timedelta) -> int:
+        """Requests with a variant waiting to be sent but no create coming (a retry that
+        raced a create already on its way): queue them again."""
+        return self.filter(
+            songs__status=Song.Status.PENDING, songs__changed_at__lt=now - grace,
+            status__in=[Transform.Status.SUBMITTED, Transform.Status.FAILED, Transform.Status.UNKNOWN],
+        ).update(status=Transform.Status.QUEUED, attempts=0, next_attempt_at=None, lease_until=None)
+
+    def due(self, now, grace: timedelta) -> list[int]:
+        """Requests whose submit task never ran (lost by the broker) or whose retry time came."""
+        due = self.filter(status=Transform.Status.QUEUED).filter(
+            Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lt=now - grace)
+        )
+        return list(due.order_by("created_at").values_list("pk", flat=True)[:100])
+
+
 class Transform(models.Model):
-    """One request to the upstream, with every input the musician gave.
+    """One request to the music service, with every input the musician gave.
 
     Generation modes make songs from words; transform modes reshape a source song or upload.
-    The row is the truth about the request's progress: the worker cluster claims it with a
-    conditional update, records the upstream ids first, and the reconciler re-drives it when
-    a lease expires.
+    The status is that of the request's latest create call: a retried variant queues the
+    request again, and the next create fills the variants that wait for one (PENDING songs).
     """
 
     class Mode(models.TextChoices):
@@ -129,9 +250,16 @@ class Transform(models.Model):
         QUEUED = "queued", "Queued"
         SUBMITTING = "submitting", "Submitting"
         SUBMITTED = "submitted", "Submitted"
-        # Sent, but no answer came back: the upstream may or may not have started it.
+        # Sent, but no answer came back: the service may or may not have started it.
         UNKNOWN = "unknown", "Outcome unknown"
         FAILED = "failed", "Failed"
+
+    # What the musician chose: shown on the request page, exported with the song, reused.
+    PARAMETER_FIELDS = (
+        "mode", "title", "lyrics", "tags", "topic", "model", "instrumental", "seed", "prompts",
+        "lyrics_strength", "sound_prompt_strength", "weirdness", "cover_strength", "variation_strength",
+        "extend_at", "replace_start", "replace_end", "source_song", "source_upload", "dialect",
+    )
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="transforms")
     created_by = models.ForeignKey(
@@ -168,6 +296,7 @@ class Transform(models.Model):
 
     dialect = models.CharField(max_length=20, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # Every job the service started for this request, oldest first (retries add to it).
     upstream_ids = models.JSONField(default=list, blank=True)
     callback_secret = models.CharField(max_length=64, default=secrets.token_urlsafe)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -177,6 +306,8 @@ class Transform(models.Model):
     error_detail = models.TextField(blank=True, help_text="for operators only")
     created_at = models.DateTimeField(default=timezone.now)
     submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TransformQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -196,12 +327,145 @@ class Transform(models.Model):
     def display_title(self) -> str:
         return self.title or self.topic or self.get_mode_display()
 
+    def parameters(self) -> dict:
+        """What the musician asked for, as plain data (the zip's sidecar, the request page)."""
+        params = {}
+        for name in self.PARAMETER_FIELDS:
+            field = self._meta.get_field(name)
+            params[name] = getattr(self, field.attname)
+        params["created_at"] = self.created_at.isoformat()
+        return params
+
+    # --- the create call's lifecycle (riffweb.upstream.submit drives it) ---
+
+    def record_submission(self, jobs: list[tuple[str, str]], first_poll: float) -> bool:
+        """The service accepted the create: `jobs` are (job id, track id or "") pairs.
+
+        A job that names its track fills one waiting variant; a job without track ids covers
+        every waiting variant, and its songs are matched as they appear. Tracks beyond the
+        waiting variants become further takes of this request. False when our claim was taken
+        (a lease expired): the ids are kept for operators and nothing else changes.
+        """
+        now = timezone.now()
+        with transaction.atomic():
+            updated = Transform.objects.filter(pk=self.pk, status=self.Status.SUBMITTING).update(
+                status=self.Status.SUBMITTED, upstream_ids=list(self.upstream_ids) + [j for j, _ in jobs],
+                submitted_at=now, lease_until=None, next_attempt_at=None, error="",
+            )
+            if not updated:
+                Transform.objects.filter(pk=self.pk).update(error_detail=f"late answer: upstream jobs {jobs}")
+                return False
+            waiting = list(self.songs.filter(status=Song.Status.PENDING).order_by("variant"))
+            tracked = [(job, track) for job, track in jobs if track]
+            untracked = [job for job, track in jobs if not track]
+            for song in waiting:
+                if tracked:
+                    job, track = tracked.pop(0)
+                elif untracked:
+                    job, track = untracked[0], ""
+                else:
+                    Song.objects.filter(pk=song.pk).live().fail(Failure.FEWER)
+                    continue
+                Song.objects.filter(pk=song.pk, status=Song.Status.PENDING).update(
+                    **Song.running_fields(now, first_poll), job_id=job[:200], upstream_id=track[:200],
+                )
+            for job, track in tracked:  # a dialect that always makes two tracks: another take
+                self.add_take(job, track, now, first_poll)
+        return True
+
+    def add_take(self, job: str, track: str, now, first_poll: float) -> "Song":
+        variant = (self.songs.aggregate(top=models.Max("variant"))["top"] or 0) + 1
+        return Song.objects.create(
+            transform=self, project=self._take_project(), variant=variant, title=self.title,
+            lyrics=self.lyrics, tags=self.tags, job_id=job[:200], upstream_id=track[:200],
+            **Song.running_fields(now, first_poll),
+        )
+
+    def _take_project(self):
+        # A take belongs where its request's first variant is now (it may have been moved).
+        return self.songs.order_by("variant").values_list("project", flat=True).first() or self.project_id
+
+    def requeue_submit(self, delay: float, detail: str) -> None:
+        """The service was busy or failing: send the create again after `delay` seconds."""
+        Transform.objects.filter(pk=self.pk, status=self.Status.SUBMITTING).update(
+            status=self.Status.QUEUED, lease_until=None,
+            next_attempt_at=timezone.now() + timedelta(seconds=delay), error_detail=detail[:20000],
+        )
+
+    def fail_submission(self, failure: str, detail: str, reason: str = "", only_if: str = "") -> int:
+        """The create failed (or its outcome is unknown): end the variants that waited for it.
+
+        Variants already made or being made by an earlier create are not touched.
+        """
+        status = self.Status.UNKNOWN if failure == Failure.UNKNOWN else self.Status.FAILED
+        message = failure_message(failure, reason)
+        with transaction.atomic():
+            rows = Transform.objects.filter(pk=self.pk).exclude(status=self.Status.SUBMITTED)
+            if only_if:
+                rows = rows.filter(status=only_if)
+            updated = rows.update(
+                status=status, lease_until=None, next_attempt_at=None, error=message, error_detail=detail[:20000],
+            )
+            if updated:
+                self.songs.filter(status=Song.Status.PENDING).fail(failure, detail, reason)
+        return updated
+
+    def adopt(self, job_ids: list[str], first_poll: float) -> bool:
+        """A create recorded as UNKNOWN called back: it did start, so its variants are tracked."""
+        now = timezone.now()
+        with transaction.atomic():
+            adopted = Transform.objects.filter(pk=self.pk, status=self.Status.UNKNOWN).update(
+                status=self.Status.SUBMITTED, upstream_ids=list(self.upstream_ids) + job_ids, submitted_at=now,
+                error="", error_detail="adopted: the service called back after a create that got no answer",
+            )
+            if adopted:
+                self.songs.filter(status=Song.Status.FAILED, failure=Failure.UNKNOWN).update(
+                    **Song.running_fields(now, first_poll), job_id=(job_ids[0] if job_ids else "")[:200],
+                    error="", error_detail="", failure="", finished_at=None,
+                )
+        return bool(adopted)
+
+
+class SongQuerySet(models.QuerySet):
+    def unfinished(self):
+        return self.exclude(status__in=Song.FINISHED)
+
+    def live(self):
+        """Songs still waiting for the service to report them (not downloading, not ended)."""
+        return self.filter(status__in=[Song.Status.PENDING, Song.Status.RUNNING])
+
+    def fail(self, failure: str, detail: str = "", reason: str = "") -> int:
+        now = timezone.now()
+        status = Song.Status.TIMED_OUT if failure == Failure.TIMED_OUT else Song.Status.FAILED
+        return self.update(
+            status=status, failure=failure, error=failure_message(failure, reason), error_detail=detail[:20000],
+            finished_at=now, changed_at=now, next_poll_at=None, lease_until=None,
+        )
+
+    def time_out(self, cutoff) -> int:
+        """The deadline: songs still running long after their create was accepted."""
+        return self.filter(status=Song.Status.RUNNING, submitted_at__lt=cutoff).fail(Failure.TIMED_OUT)
+
+    def claim_download(self, pk: int, now, lease: timedelta) -> "Song | None":
+        claimed = (
+            self.filter(pk=pk, status=Song.Status.DOWNLOADING)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(lease_until=now + lease, download_attempts=F("download_attempts") + 1)
+        )
+        return self.get(pk=pk) if claimed else None
+
+    def poison_downloads(self, now, max_attempts: int) -> int:
+        """Downloads that crashed their worker on every attempt end instead of looping."""
+        return self.filter(
+            status=Song.Status.DOWNLOADING, download_attempts__gte=max_attempts, lease_until__lt=now
+        ).fail(Failure.NOT_SAVED, "the download crashed its worker on every attempt")
+
 
 class Song(models.Model):
-    """One variant of a transform: tracked upstream until its audio is in our storage."""
+    """One variant (or a further take) of a request: tracked until its audio is stored."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the upstream"
+        PENDING = "pending", "Waiting for the music service"
         RUNNING = "running", "Generating"
         DOWNLOADING = "downloading", "Saving audio"
         DONE = "done", "Done"
@@ -209,11 +473,16 @@ class Song(models.Model):
         TIMED_OUT = "timed_out", "Timed out"
 
     FINISHED = {Status.DONE, Status.FAILED, Status.TIMED_OUT}
+    CADENCE_FIELDS = ["progress", "poll_interval", "next_poll_at", "polls", "last_progress_at", "missing_polls",
+                      "changed_at"]
 
     transform = models.ForeignKey(Transform, on_delete=models.CASCADE, related_name="songs")
     # The song's project starts as its transform's and changes when the song is moved.
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="songs")
     variant = models.PositiveSmallIntegerField(default=0)
+    # The service's job this song waits on, and its own track id once known (in dialect A
+    # both are the track's id; a dialect B job holds several songs).
+    job_id = models.CharField(max_length=200, blank=True)
     upstream_id = models.CharField(max_length=200, blank=True)
 
     title = models.CharField(max_length=200, blank=True)
@@ -222,6 +491,7 @@ class Song(models.Model):
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(default=0)
+    failure = models.CharField(max_length=20, choices=Failure.choices, blank=True)
     error = models.CharField(max_length=500, blank=True, help_text="shown to musicians")
     error_detail = models.TextField(blank=True, help_text="for operators only")
 
@@ -233,13 +503,19 @@ class Song(models.Model):
     upstream_audio_url = models.URLField(max_length=1000, blank=True)
 
     # Tracking state for the poller; the row is the truth after a crash.
+    submitted_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     poll_interval = models.FloatField(default=2.0)
     polls = models.PositiveIntegerField(default=0)
+    # Status answers in a row that did not mention this song: the service lost it.
+    missing_polls = models.PositiveSmallIntegerField(default=0)
     last_progress_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     download_attempts = models.PositiveSmallIntegerField(default=0)
     upstream_done_at = models.DateTimeField(null=True, blank=True)
+    retries = models.PositiveSmallIntegerField(default=0)
+    # Moves whenever the card would look different: the page's status poll compares it.
+    changed_at = models.DateTimeField(default=timezone.now)
 
     labels = models.CharField(max_length=300, blank=True, help_text="the team's own tags")
     favourited_by = models.ManyToManyField(
@@ -248,6 +524,8 @@ class Song(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SongQuerySet.as_manager()
 
     class Meta:
         ordering = ["-transform_id", "variant"]
@@ -261,6 +539,8 @@ class Song(models.Model):
             models.Index(fields=["status", "next_poll_at"], name="song_poll_due"),
             # Finding a song from an upstream callback or feed entry.
             models.Index(fields=["upstream_id"], name="song_upstream_id"),
+            # Matching a dialect B job's report to the songs that wait on it.
+            models.Index(fields=["job_id"], name="song_job_id"),
             # The project page and library: a project's live songs, newest first.
             models.Index(fields=["project", "deleted_at", "-created_at"], name="song_project_recent"),
             # The library's page of ids across projects, newest first: walked in order with the
@@ -291,10 +571,172 @@ class Song(models.Model):
     def is_playable(self) -> bool:
         return self.status == self.Status.DONE and bool(self.audio)
 
+    @property
+    def can_retry(self) -> bool:
+        """Failed, timed out or lost for a reason that sending it again may cure."""
+        return self.status in {self.Status.FAILED, self.Status.TIMED_OUT} and self.failure not in NOT_RETRYABLE
+
+    @property
+    def can_resend(self) -> bool:
+        """Declined as asked: the musician edits the request (the form, prefilled) and sends it."""
+        return self.status == self.Status.FAILED and self.failure == Failure.REJECTED
+
+    @property
+    def is_slow(self) -> bool:
+        """Generating with no progress for longer than such a song usually takes."""
+        if self.status != self.Status.RUNNING:
+            return False
+        since = self.last_progress_at or self.submitted_at
+        return since is not None and timezone.now() - since > timedelta(seconds=settings.RIFFWEB_UPSTREAM_EXPECTED_SECONDS)
+
+    def card_message(self, unreachable: bool = False) -> str:
+        """The one sentence a card shows besides its progress, or ""."""
+        if self.status in {self.Status.FAILED, self.Status.TIMED_OUT}:
+            return self.error or failure_message(self.failure or Failure.RENDER)
+        if unreachable and self.status in {self.Status.PENDING, self.Status.RUNNING}:
+            return UNREACHABLE_MESSAGE
+        if self.is_slow:
+            return SLOW_MESSAGE
+        return ""
+
     def download_name(self) -> str:
         stem = slugify(self.display_title) or "song"
         extension = PurePath(self.audio.name).suffix or f".{self.audio_format or 'mp3'}"
         return f"{stem}-{self.variant_label.lower()}{extension}"
+
+    # --- the lifecycle (riffweb.upstream drives it; views call retry) ---
+
+    @staticmethod
+    def running_fields(now, first_poll: float) -> dict:
+        return dict(
+            status=Song.Status.RUNNING, submitted_at=now, next_poll_at=now + timedelta(seconds=first_poll),
+            poll_interval=first_poll, last_progress_at=now, progress=0, missing_polls=0, changed_at=now,
+        )
+
+    def retry(self) -> bool:
+        """Send this variant again, whatever its siblings are doing; False when it cannot be.
+
+        The song waits for its request's next create (PENDING) and the request is queued; a
+        create already on its way picks it up, and the reconciler requeues a request whose
+        waiting variant no create will fill.
+        """
+        now = timezone.now()
+        with transaction.atomic():
+            song = Song.objects.select_for_update().filter(pk=self.pk).first()
+            if song is None or not song.can_retry:
+                return False
+            Song.objects.filter(pk=self.pk).update(
+                status=self.Status.PENDING, job_id="", upstream_id="", progress=0, failure="", error="",
+                error_detail="", upstream_audio_url="", submitted_at=None, next_poll_at=None, poll_interval=2.0,
+                polls=0, missing_polls=0, last_progress_at=None, lease_until=None, download_attempts=0,
+                upstream_done_at=None, finished_at=None, retries=F("retries") + 1, changed_at=now,
+            )
+            Transform.objects.filter(pk=self.transform_id).exclude(
+                status__in=[Transform.Status.QUEUED, Transform.Status.SUBMITTING]
+            ).update(status=Transform.Status.QUEUED, attempts=0, lease_until=None, next_attempt_at=None,
+                     error="", error_detail="")
+            transaction.on_commit(lambda: queue.submit_request(self.transform_id))
+        self.refresh_from_db()
+        return True
+
+    def record_progress(self, progress: int, interval: float, now) -> None:
+        """Still generating: the new cadence, set on this object for one bulk write per chunk."""
+        if progress > self.progress:
+            self.last_progress_at = self.changed_at = now
+        self.progress, self.poll_interval = progress, interval
+        self.next_poll_at = now + timedelta(seconds=interval)
+        self.polls += 1
+        self.missing_polls = 0
+
+    def record_done(self, audio_url: str, title: str, lyrics: str, now, counted: bool = True) -> bool:
+        """The service finished the track: download it next."""
+        fields = dict(
+            status=self.Status.DOWNLOADING, progress=100, upstream_audio_url=audio_url[:1000], upstream_done_at=now,
+            next_poll_at=None, lease_until=None, polls=F("polls") + int(counted), missing_polls=0, changed_at=now,
+        )
+        if not self.title and title:
+            fields["title"] = title[:200]
+        if not self.lyrics and lyrics and lyrics != "[Instrumental]":
+            fields["lyrics"] = lyrics
+        return bool(Song.objects.filter(pk=self.pk).live().update(**fields))
+
+    def record_callback_progress(self, progress: int, safety_poll: float, now) -> None:
+        """A callback said how far along it is: polling is only the safety net now."""
+        Song.objects.filter(pk=self.pk, progress__lte=progress).live().update(
+            status=self.Status.RUNNING, progress=progress, last_progress_at=now, missing_polls=0,
+            next_poll_at=now + timedelta(seconds=safety_poll), changed_at=now,
+        )
+
+    def match_track(self, track_id: str) -> bool:
+        return bool(Song.objects.filter(pk=self.pk, upstream_id="").update(upstream_id=track_id[:200]))
+
+    def note_missing(self, now, interval: float, lost_after: int) -> bool:
+        """A status answer left this song out; True when that makes it lost."""
+        if self.missing_polls + 1 >= lost_after:
+            return bool(Song.objects.filter(pk=self.pk).live().fail(
+                Failure.LOST, f"not reported by {lost_after} status answers in a row"
+            ))
+        Song.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
+            missing_polls=F("missing_polls") + 1, poll_interval=interval, polls=F("polls") + 1,
+            next_poll_at=now + timedelta(seconds=interval),
+        )
+        return False
+
+    def wait_longer(self, now, interval: float) -> None:
+        """No answer about it this time (the service failed): ask again later."""
+        Song.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
+            next_poll_at=now + timedelta(seconds=interval), poll_interval=interval
+        )
+
+    def store_audio(self, name: str, audio_format: str, duration: float, peaks: list[float]) -> bool:
+        now = timezone.now()
+        return bool(Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING).update(
+            status=self.Status.DONE, audio=name, audio_format=audio_format, duration=round(duration, 3),
+            peaks=peaks, progress=100, finished_at=now, changed_at=now, lease_until=None, next_poll_at=None,
+            error="", error_detail="", failure="",
+        ))
+
+    def download_failed(self, reason: str, max_attempts: int) -> str:
+        live = Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING)
+        if self.download_attempts >= max_attempts:
+            live.fail(Failure.NOT_SAVED, reason)
+            return "failed"
+        delay = min(60.0, 2.0**self.download_attempts) * random.uniform(0.8, 1.2)
+        live.update(lease_until=None, next_poll_at=timezone.now() + timedelta(seconds=delay), error_detail=reason)
+        return "retry"
+
+
+class UploadQuerySet(models.QuerySet):
+    def claim_for_send(self, pk: int, now, lease: timedelta) -> "Upload | None":
+        claimed = (
+            self.filter(pk=pk, status=Upload.Status.PENDING, upstream_id="")
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+            .update(lease_until=now + lease, attempts=F("attempts") + 1)
+        )
+        return self.get(pk=pk) if claimed else None
+
+    def fail(self, message: str, detail: str = "") -> int:
+        return self.exclude(status=Upload.Status.READY).update(
+            status=Upload.Status.FAILED, error=message[:500], error_detail=detail[:20000], lease_until=None,
+            next_poll_at=None,
+        )
+
+    def lost_fetches(self, cutoff):
+        """Links whose fetch task was lost: still without audio long after they were added."""
+        return self.filter(status=Upload.Status.PENDING, audio="", created_at__lt=cutoff).exclude(source_url="")
+
+    def due(self, now, grace: timedelta) -> tuple[list[int], list[int]]:
+        """(uploads to send, uploads whose processing to ask about) for the reconciler."""
+        to_send = (
+            self.filter(status=Upload.Status.PENDING, upstream_id="", deleted_at__isnull=True)
+            .exclude(audio="")
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .filter(Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, created_at__lt=now - grace))
+            .values_list("pk", flat=True)[:50]
+        )
+        to_poll = self.filter(status=Upload.Status.PROCESSING, next_poll_at__lte=now).values_list("pk", flat=True)
+        return list(to_send), list(to_poll[:50])
 
 
 class Upload(models.Model):
@@ -302,9 +744,9 @@ class Upload(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Checking"
-        PROCESSING = "processing", "Processing upstream"
+        PROCESSING = "processing", "Processing at the music service"
         READY = "ready", "Ready"
-        FLAGGED = "flagged", "Flagged by the upstream"
+        FLAGGED = "flagged", "Flagged by the music service"
         FAILED = "failed", "Failed"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="uploads")
@@ -318,7 +760,9 @@ class Upload(models.Model):
     duration = models.FloatField(null=True, blank=True)
     peaks = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # What the service calls the upload while processing it, and what a transform sends.
     upstream_id = models.CharField(max_length=200, blank=True)
+    audio_upload_id = models.CharField(max_length=200, blank=True)
     transcribed_lyrics = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -327,6 +771,8 @@ class Upload(models.Model):
     error_detail = models.TextField(blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = UploadQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -340,6 +786,45 @@ class Upload(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("studio:upload_detail", args=[self.pk])
+
+    def _live(self):
+        return Upload.objects.filter(pk=self.pk, status__in=[self.Status.PENDING, self.Status.PROCESSING])
+
+    def store_fetched(self, name: str, audio_format: str, duration: float, peaks: list[float]) -> bool:
+        """A link's audio is in our storage; False when another fetch got there first."""
+        return bool(Upload.objects.filter(pk=self.pk, status=self.Status.PENDING, audio="").update(
+            audio=name, audio_format=audio_format, duration=duration, peaks=peaks,
+        ))
+
+    def record_sent(self, upstream_id: str, audio_upload_id: str) -> None:
+        Upload.objects.filter(pk=self.pk).update(
+            upstream_id=upstream_id[:200], audio_upload_id=audio_upload_id[:200], lease_until=None, error=""
+        )
+
+    def mark_ready(self, lyrics: str = "") -> bool:
+        return bool(self._live().update(
+            status=self.Status.READY, transcribed_lyrics=lyrics, next_poll_at=None, lease_until=None
+        ))
+
+    def mark_flagged(self, message: str) -> bool:
+        return bool(self._live().update(status=self.Status.FLAGGED, error=message, next_poll_at=None, lease_until=None))
+
+    def fail(self, message: str, detail: str = "") -> bool:
+        return bool(Upload.objects.filter(pk=self.pk).fail(message, detail))
+
+    def wait_processing(self, next_poll_at) -> None:
+        self._live().update(status=self.Status.PROCESSING, next_poll_at=next_poll_at, lease_until=None)
+
+    def ask_again(self, next_poll_at, detail: str) -> None:
+        """A status call about its processing failed: ask again later."""
+        Upload.objects.filter(pk=self.pk).update(
+            next_poll_at=next_poll_at, error_detail=detail[:20000], attempts=F("attempts") + 1
+        )
+
+    def requeue_send(self, next_poll_at, detail: str) -> None:
+        Upload.objects.filter(pk=self.pk, status=self.Status.PENDING).update(
+            lease_until=None, next_poll_at=next_poll_at, error_detail=detail[:20000]
+        )
 
 
 class GuestLink(models.Model):

@@ -1,18 +1,15 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from riffweb import queue
 from riffweb.studio import access, mode_views
 from riffweb.studio.audio_response import audio_response
 from riffweb.studio.forms import ProjectForm
 from riffweb.studio.models import Song, Transform
-from riffweb.upstream.submit import retry_transform
 
 RECENT_REQUESTS = 30
 
@@ -64,35 +61,12 @@ def professional_create(request, pk: int):
 
 
 def _create_transform(user, project, mode: str, form) -> Transform:
-    """Store the request and its two variants, then hand it to the worker cluster.
-
-    A re-sent form carries the same idempotency key and gets the request it already made.
-    """
-    key = form.cleaned_data.pop("idempotency_key")
-    existing = Transform.objects.filter(idempotency_key=key, project=project).first()
-    if existing:
-        return existing
-    try:
-        with transaction.atomic():
-            transform = form.save(commit=False)
-            transform.project, transform.created_by, transform.mode = project, user, mode
-            transform.idempotency_key = key
-            transform.dialect = settings.RIFFWEB_UPSTREAM_DIALECT
-            transform.save()
-            for variant in (0, 1):
-                Song.objects.create(
-                    transform=transform,
-                    project=project,
-                    variant=variant,
-                    title=transform.title,
-                    lyrics=transform.lyrics,
-                    tags=transform.tags,
-                )
-            transaction.on_commit(lambda: queue.submit_request(transform.pk))
-    except IntegrityError:
-        # Two copies of one form raced; the first one won.
-        return Transform.objects.get(idempotency_key=key, project=project)
-    return transform
+    key = form.cleaned_data["idempotency_key"]
+    asked = form.save(commit=False)
+    fields = {name: getattr(asked, name) for name in Transform.PARAMETER_FIELDS if name not in {"mode", "dialect"}}
+    return Transform.objects.create_request(
+        project=project, user=user, mode=mode, fields=fields, key=key, dialect=settings.RIFFWEB_UPSTREAM_DIALECT,
+    )
 
 
 @login_required
@@ -138,14 +112,10 @@ def song_download(request, pk: int):
 @login_required
 @require_POST
 def song_retry(request, pk: int):
-    """The retry action for a failed, unknown or timed-out request: both variants start over."""
+    """The retry action of a failed, unconfirmed, lost or timed-out variant: it alone starts over."""
     song = access.get_song_for(request.user, pk, need="edit")
-    if retry_transform(song.transform_id):
-        messages.success(request, "Sent again: both variants start over.")
+    if song.retry():
+        messages.success(request, "Sent again: this variant starts over.")
     else:
-        messages.error(
-            request,
-            "This request cannot be sent again while one of its variants is done or still "
-            "being made. Use “Reuse settings” to make a new one.",
-        )
+        messages.error(request, "This variant cannot be sent again as it is. Use “Reuse settings” to make a new one.")
     return redirect(song)

@@ -28,6 +28,10 @@ class UpstreamState(models.Model):
     feed_chunk = models.PositiveSmallIntegerField(null=True, blank=True)
     # Set by a 429 on a status call: nothing is polled before this moment.
     busy_until = models.DateTimeField(null=True, blank=True)
+    # Set while status calls fail (5xx, no connection): one cheap probe at probe_at instead
+    # of polling every song; cards say the service is unreachable.
+    unreachable_since = models.DateTimeField(null=True, blank=True)
+    probe_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "upstream state"
@@ -57,6 +61,25 @@ class UpstreamState(models.Model):
         )
         if detail:
             cls.objects.filter(pk=cls.SINGLETON).update(last_error_detail=detail[:20000])
+
+    @classmethod
+    def is_unreachable(cls) -> bool:
+        return cls.objects.filter(pk=cls.SINGLETON, unreachable_since__isnull=False).exists()
+
+    @classmethod
+    def mark_unreachable(cls, probe_at, detail: str) -> None:
+        """A status call failed: probe once at `probe_at` (the outage start is kept)."""
+        cls.ensure()
+        now = timezone.now()
+        cls.objects.filter(pk=cls.SINGLETON, unreachable_since__isnull=True).update(unreachable_since=now)
+        cls.objects.filter(pk=cls.SINGLETON).update(probe_at=probe_at, last_error_detail=detail[:20000])
+
+    @classmethod
+    def reachable_again(cls) -> bool:
+        """A status call answered; True when that ends an outage."""
+        return bool(cls.objects.filter(pk=cls.SINGLETON, unreachable_since__isnull=False).update(
+            unreachable_since=None, probe_at=None
+        ))
 
     @classmethod
     def call_succeeded(cls) -> None:

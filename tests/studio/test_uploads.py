@@ -220,7 +220,7 @@ def test_a_flagged_upload_says_so(owner_client, upload):
     assert response.status_code == 286
     assert "The music service flagged this upload: it sounds like a known recording" in response.content.decode()
     page = owner_client.get(upload.get_absolute_url()).content.decode()
-    assert "This upload is not ready to transform (flagged by the upstream)." in page
+    assert "This upload is not ready to transform (flagged by the music service)." in page
 
 
 def test_the_upload_page_draws_its_waveform_and_serves_its_audio(owner_client, upload):
