@@ -207,6 +207,8 @@ RIFFWEB_PUBLIC_URL = env("RIFFWEB_PUBLIC_URL").rstrip("/")
 # Tracking (riffweb/upstream/tracker.py). Seconds unless named otherwise.
 RIFFWEB_UPSTREAM_FEED_CHUNK = int(env("RIFFWEB_UPSTREAM_FEED_CHUNK", "100"))  # ids per feed call
 RIFFWEB_UPSTREAM_DEADLINE = float(env("RIFFWEB_UPSTREAM_DEADLINE", str(20 * 60)))
+# Status answers in a row that leave a song out before it is shown as lost (with a retry).
+RIFFWEB_LOST_AFTER_POLLS = int(env("RIFFWEB_LOST_AFTER_POLLS", "6"))
 RIFFWEB_UPSTREAM_EXPECTED_SECONDS = float(env("RIFFWEB_UPSTREAM_EXPECTED_SECONDS", "60"))
 RIFFWEB_POLL_FIRST = float(env("RIFFWEB_POLL_FIRST", "3"))
 RIFFWEB_POLL_MIN = float(env("RIFFWEB_POLL_MIN", "1"))

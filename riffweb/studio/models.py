@@ -446,6 +446,10 @@ class SongQuerySet(models.QuerySet):
         """The deadline: songs still running long after their create was accepted."""
         return self.filter(status=Song.Status.RUNNING, submitted_at__lt=cutoff).fail(Failure.TIMED_OUT)
 
+    def poll_now(self, now) -> int:
+        """Running songs are asked about at the next chance (after an outage, or unscheduled)."""
+        return self.filter(status=Song.Status.RUNNING).update(next_poll_at=now)
+
     def claim_download(self, pk: int, now, lease: timedelta) -> "Song | None":
         claimed = (
             self.filter(pk=pk, status=Song.Status.DOWNLOADING)
@@ -639,10 +643,16 @@ class Song(models.Model):
         self.refresh_from_db()
         return True
 
-    def record_progress(self, progress: int, interval: float, now) -> None:
-        """Still generating: the new cadence, set on this object for one bulk write per chunk."""
+    def record_progress(self, progress: int, interval: float, now, usual_seconds: float) -> None:
+        """Still generating: the new cadence, set on this object for one bulk write per chunk.
+
+        The card changes when the progress does, and once when the song becomes slow.
+        """
         if progress > self.progress:
             self.last_progress_at = self.changed_at = now
+        elif self.last_progress_at and self.changed_at <= self.last_progress_at + timedelta(seconds=usual_seconds):
+            if now - self.last_progress_at > timedelta(seconds=usual_seconds):
+                self.changed_at = now
         self.progress, self.poll_interval = progress, interval
         self.next_poll_at = now + timedelta(seconds=interval)
         self.polls += 1

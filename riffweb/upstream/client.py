@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import requests
+from django.conf import settings
 
 log = logging.getLogger(__name__)
 
@@ -172,21 +173,71 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-# --- the client ---------------------------------------------------------------------------
+def parse_track(item: dict) -> Track | None:
+    """One track or song object of either dialect → Track; None when it has no id."""
+    if not isinstance(item, dict) or item.get("id") in (None, ""):
+        return None
+    raw_status = _text(item.get("status"))
+    state = track_state(raw_status)
+    progress = _number(item.get("process", item.get("progress")))
+    audio_url = _text(item.get("audio_url")) or _text(item.get("download_url"))
+    if not audio_url:
+        for generation in item.get("generations") or []:
+            if isinstance(generation, dict) and _text(generation.get("audio_url")):
+                audio_url = generation["audio_url"]
+                break
+    if state == "done":
+        progress = 100
+    elif progress is not None:
+        progress = max(0, min(99, round(progress)))
+    error = _text(item.get("error")) or _text(item.get("error_message")) or _text(item.get("reason"))
+    return Track(
+        id=str(item["id"]),
+        state=state,
+        progress=None if progress is None else int(progress),
+        audio_url=audio_url,
+        title=_text(item.get("title")),
+        lyrics=_text(item.get("lyrics")),
+        duration=_number(item.get("duration", item.get("duration_s"))),
+        error=error[:400],
+        raw_status=raw_status,
+        raw=item,
+    )
+
+
+
+
+# --- the clients: one per dialect ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a create started: a job id, and the track's id when the job is one track."""
+
+    job_id: str
+    track_id: str = ""
 
 
 class Client:
-    def __init__(self, dialect: str, base_url: str, token: str = "", session=None):
-        if dialect not in {RIFFUSION, USEAPI}:
-            raise ValueError(f"unknown upstream dialect {dialect!r}")
-        self.dialect = dialect
+    """HTTP to one upstream; each dialect's class knows its paths, fields and answers.
+
+    Callers never ask which dialect they hold: they create, poll a list of job ids in batches
+    of `poll_batch`, and upload, and every class answers in riffweb's terms.
+    """
+
+    dialect = ""
+    poll_batch = 1
+    # The upstream fetches a link to our copy of an upload (instead of taking its bytes).
+    uploads_by_link = False
+
+    def __init__(self, base_url: str, token: str = "", session=None):
         self.base_url = base_url.rstrip("/")
         self._token = token or ""
         self.session = session or requests.Session()
         self.session.trust_env = False
 
     def __repr__(self) -> str:  # never the token
-        return f"<Client {self.dialect} {self.base_url}>"
+        return f"<{type(self).__name__} {self.base_url}>"
 
     # --- transport ---
 
@@ -257,39 +308,92 @@ class Client:
             raise UpstreamUnavailable("The upstream sent an answer we cannot read.", detail, code)
         return data
 
-    # --- creation ---
+    def _unreadable(self, where: str, data) -> UpstreamUnavailable:
+        return UpstreamUnavailable(
+            "The upstream sent an answer we cannot read.", f"{where} → {self._redact(json.dumps(data)[:BODY_KEPT])}"
+        )
 
-    def create(self, req: Request) -> list[str]:
-        """Send one creation request; return the upstream's ids (one or two)."""
-        path, payload = (self._create_a if self.dialect == RIFFUSION else self._create_b)(req)
+    # --- what every dialect answers ---
+
+    def create(self, req: Request) -> list[Job]:
+        """Send one creation request; return the jobs it started."""
+        path, payload = self._create_payload(req)
         data = self._call("POST", path, json=payload, timeout=CREATE_TIMEOUT, unknown_on_timeout=True)
-        ids = self._ids(data)
-        if not ids:
+        jobs = self._jobs(ids(data))
+        if not jobs:
             raise UpstreamUnavailable(
                 "The upstream accepted the request but sent no id.",
                 f"POST {path} → {self._redact(json.dumps(data)[:BODY_KEPT])}",
             )
-        return ids
+        return jobs
 
-    @staticmethod
-    def _ids(data) -> list[str]:
-        """CONTRACT §4.1: `jobs[].id`, `job_id` or `id`; one or two ids."""
-        if isinstance(data, list):
-            data = {"jobs": data}
-        if not isinstance(data, dict):
-            return []
-        jobs = data.get("jobs")
-        if isinstance(jobs, list):
-            ids = [str(j["id"]) for j in jobs if isinstance(j, dict) and j.get("id") not in (None, "")]
-            ids += [str(j) for j in jobs if isinstance(j, (str, int))]
-            if ids:
-                return ids
-        for key in ("job_id", "id"):
-            if data.get(key) not in (None, ""):
-                return [str(data[key])]
+    def _create_payload(self, req: Request) -> tuple[str, dict]:
+        raise NotImplementedError
+
+    def _jobs(self, job_ids: list[str]) -> list[Job]:
+        raise NotImplementedError
+
+    def poll(self, job_ids: list[str]) -> dict[str, list[Track]]:
+        """One status call about up to `poll_batch` jobs: each reported job's tracks.
+
+        A job the upstream did not report (left out, an empty answer, "not found") is
+        missing from the result: the caller counts that towards "lost".
+        """
+        raise NotImplementedError
+
+    def upload(self, data: bytes, file_name: str, content_type: str, link: str) -> UploadInfo:
+        """Hand the upstream a musician's audio: its bytes or a link to our copy."""
+        raise NotImplementedError
+
+    def upload_status(self, upload_id: str) -> UploadInfo:
+        raise NotImplementedError
+
+
+def ids(data) -> list[str]:
+    """Create answers: `jobs[].id`, `job_id` or `id`; one or more ids."""
+    if isinstance(data, list):
+        data = {"jobs": data}
+    if not isinstance(data, dict):
         return []
+    jobs = data.get("jobs")
+    if isinstance(jobs, list):
+        found = [str(j["id"]) for j in jobs if isinstance(j, dict) and j.get("id") not in (None, "")]
+        found += [str(j) for j in jobs if isinstance(j, (str, int))]
+        if found:
+            return found
+    for key in ("job_id", "id"):
+        if data.get(key) not in (None, ""):
+            return [str(data[key])]
+    return []
 
-    def _create_a(self, req: Request) -> tuple[str, dict]:
+
+def track_items(data) -> list[dict] | None:
+    """Status answers: a top-level array, an object holding them, or a single object."""
+    if isinstance(data, list):
+        return [i for i in data if isinstance(i, dict)]
+    if isinstance(data, dict):
+        for key in ("data", "songs", "generations", "jobs", "tracks"):
+            if isinstance(data.get(key), list):
+                return [i for i in data[key] if isinstance(i, dict)]
+        if "id" in data:
+            return [data]
+    return None
+
+
+class RiffusionClient(Client):
+    """Dialect A: every create makes tracks with their own ids; one feed call reports many."""
+
+    dialect = RIFFUSION
+    uploads_by_link = True
+
+    @property
+    def poll_batch(self) -> int:
+        return settings.RIFFWEB_UPSTREAM_FEED_CHUNK
+
+    def _jobs(self, job_ids: list[str]) -> list[Job]:
+        return [Job(i, i) for i in job_ids]
+
+    def _create_payload(self, req: Request) -> tuple[str, dict]:
         model = req.model or DEFAULT_MODEL[RIFFUSION]
         if req.mode == "inspiration":
             return "/riffusion/generate/topic", {
@@ -327,7 +431,44 @@ class Client:
             raise UpstreamInvalid(f"This upstream cannot do {req.mode}.")
         return "/riffusion/generate", payload
 
-    def _create_b(self, req: Request) -> tuple[str, dict]:
+    def poll(self, job_ids: list[str]) -> dict[str, list[Track]]:
+        """The feed: many tracks in one call, matched by id (never by position)."""
+        path = "/riffusion/feed/" + ",".join(quote(i, safe="") for i in job_ids)
+        data = self._call("GET", path, timeout=STATUS_TIMEOUT)
+        items = track_items(data)
+        if items is None:
+            raise self._unreadable("GET /riffusion/feed", data)
+        wanted = set(job_ids)
+        tracks = {}
+        for item in items:
+            track = parse_track(item)
+            if track and track.id in wanted:
+                tracks[track.id] = [track]
+        return tracks
+
+    def upload(self, data: bytes, file_name: str, content_type: str, link: str) -> UploadInfo:
+        """The upstream fetches our signed link; the upload is usable at once."""
+        answer = self._call("POST", "/riffusion/upload", json={"url": link}, timeout=UPLOAD_TIMEOUT)
+        upload_id = _text(answer.get("audio_upload_id")) if isinstance(answer, dict) else ""
+        upload_id = upload_id or next(iter(ids(answer)), "")
+        if not upload_id:
+            raise self._unreadable("POST /riffusion/upload", answer)
+        return UploadInfo(id=upload_id, state="ready", audio_upload_id=upload_id)
+
+    def upload_status(self, upload_id: str) -> UploadInfo:
+        return UploadInfo(id=upload_id, state="ready", audio_upload_id=upload_id)
+
+
+class UseapiClient(Client):
+    """Dialect B: a create starts one job holding its songs; each job is asked about alone."""
+
+    dialect = USEAPI
+    poll_batch = 1
+
+    def _jobs(self, job_ids: list[str]) -> list[Job]:
+        return [Job(i) for i in job_ids]
+
+    def _create_payload(self, req: Request) -> tuple[str, dict]:
         payload: dict = {}
         if req.mode == "inspiration":
             path = "/v1/riffusion/music/create-prompt"
@@ -374,63 +515,24 @@ class Client:
             payload["replyRef"] = req.reply_ref[:1024]
         return path, payload
 
-    # --- tracking ---
+    def poll(self, job_ids: list[str]) -> dict[str, list[Track]]:
+        found = {}
+        for job_id in job_ids:
+            try:
+                data = self._call("GET", f"/v1/riffusion/music/?id={quote(job_id, safe='')}", timeout=STATUS_TIMEOUT)
+            except UpstreamInvalid as exc:
+                if exc.status == 404:  # the upstream no longer knows the job
+                    continue
+                raise
+            items = track_items(data)
+            if items is None:
+                raise self._unreadable("GET /v1/riffusion/music/", data)
+            tracks = [t for t in (parse_track(i) for i in items) if t]
+            if tracks:
+                found[job_id] = tracks
+        return found
 
-    def feed(self, ids: list[str]) -> dict[str, Track]:
-        """Dialect A: the state of many tracks in one call, keyed by id (never by position)."""
-        path = "/riffusion/feed/" + ",".join(quote(i, safe="") for i in ids)
-        data = self._call("GET", path, timeout=STATUS_TIMEOUT)
-        items = self.track_items(data)
-        if items is None:
-            raise UpstreamUnavailable(
-                "The upstream sent an answer we cannot read.",
-                f"GET /riffusion/feed → {self._redact(json.dumps(data)[:BODY_KEPT])}",
-            )
-        wanted = set(ids)
-        tracks = {}
-        for item in items:
-            track = parse_track(item)
-            if track and track.id in wanted:
-                tracks[track.id] = track
-        return tracks
-
-    def job(self, job_id: str) -> list[Track]:
-        """Dialect B: the song objects of one job."""
-        data = self._call("GET", f"/v1/riffusion/music/?id={quote(job_id, safe='')}", timeout=STATUS_TIMEOUT)
-        items = self.track_items(data)
-        if items is None:
-            raise UpstreamUnavailable(
-                "The upstream sent an answer we cannot read.",
-                f"GET /v1/riffusion/music/ → {self._redact(json.dumps(data)[:BODY_KEPT])}",
-            )
-        return [t for t in (parse_track(i) for i in items) if t]
-
-    @staticmethod
-    def track_items(data) -> list[dict] | None:
-        """CONTRACT §4.2: a top-level array, an object holding them, or a single object."""
-        if isinstance(data, list):
-            return [i for i in data if isinstance(i, dict)]
-        if isinstance(data, dict):
-            for key in ("data", "songs", "generations", "jobs", "tracks"):
-                if isinstance(data.get(key), list):
-                    return [i for i in data[key] if isinstance(i, dict)]
-            if "id" in data:
-                return [data]
-        return None
-
-    # --- uploads ---
-
-    def upload_url(self, url: str) -> str:
-        """Dialect A: let the upstream fetch our signed copy; returns an audio_upload_id."""
-        data = self._call("POST", "/riffusion/upload", json={"url": url}, timeout=UPLOAD_TIMEOUT)
-        ids = self._ids(data) if isinstance(data, dict) else []
-        if isinstance(data, dict) and data.get("audio_upload_id"):
-            return str(data["audio_upload_id"])
-        if not ids:
-            raise UpstreamUnavailable("The upstream accepted the upload but sent no id.", json.dumps(data)[:BODY_KEPT])
-        return ids[0]
-
-    def upload_bytes(self, data: bytes, file_name: str, content_type: str) -> UploadInfo:
+    def upload(self, data: bytes, file_name: str, content_type: str, link: str) -> UploadInfo:
         answer = self._call(
             "POST",
             f"/v1/riffusion/music/upload-audio/?file_name={quote(file_name, safe='')}",
@@ -464,48 +566,19 @@ class Client:
         return UploadInfo(
             id=upload_id,
             state=state,
-            audio_upload_id=_text(data.get("audio_upload_id")) or upload_id.split(":")[0],
+            audio_upload_id=_text(data.get("audio_upload_id")) or upload_id,
             lyrics=_text(data.get("transcribed_lyrics")) or _text(data.get("lyrics")),
         )
 
 
-def parse_track(item: dict) -> Track | None:
-    """One track or song object of either dialect → Track; None when it has no id."""
-    if not isinstance(item, dict) or item.get("id") in (None, ""):
-        return None
-    raw_status = _text(item.get("status"))
-    state = track_state(raw_status)
-    progress = _number(item.get("process", item.get("progress")))
-    audio_url = _text(item.get("audio_url")) or _text(item.get("download_url"))
-    if not audio_url:
-        for generation in item.get("generations") or []:
-            if isinstance(generation, dict) and _text(generation.get("audio_url")):
-                audio_url = generation["audio_url"]
-                break
-    if state == "done":
-        progress = 100
-    elif progress is not None:
-        progress = max(0, min(99, round(progress)))
-    error = _text(item.get("error")) or _text(item.get("error_message")) or _text(item.get("reason"))
-    return Track(
-        id=str(item["id"]),
-        state=state,
-        progress=None if progress is None else int(progress),
-        audio_url=audio_url,
-        title=_text(item.get("title")),
-        lyrics=_text(item.get("lyrics")),
-        duration=_number(item.get("duration", item.get("duration_s"))),
-        error=error[:400],
-        raw_status=raw_status,
-        raw=item,
-    )
+CLIENTS = {RIFFUSION: RiffusionClient, USEAPI: UseapiClient}
+
+
+def client_for(dialect: str, base_url: str, token: str = "", session=None) -> Client:
+    if dialect not in CLIENTS:
+        raise ValueError(f"unknown upstream dialect {dialect!r}")
+    return CLIENTS[dialect](base_url, token, session)
 
 
 def configured() -> Client:
-    from django.conf import settings
-
-    return Client(
-        settings.RIFFWEB_UPSTREAM_DIALECT,
-        settings.RIFFWEB_UPSTREAM_URL,
-        settings.RIFFWEB_UPSTREAM_TOKEN,
-    )
+    return client_for(settings.RIFFWEB_UPSTREAM_DIALECT, settings.RIFFWEB_UPSTREAM_URL, settings.RIFFWEB_UPSTREAM_TOKEN)

@@ -63,6 +63,16 @@ class UpstreamState(models.Model):
             cls.objects.filter(pk=cls.SINGLETON).update(last_error_detail=detail[:20000])
 
     @classmethod
+    def note_error(cls, detail: str) -> None:
+        cls.ensure()
+        cls.objects.filter(pk=cls.SINGLETON).update(last_error_detail=detail[:20000])
+
+    @classmethod
+    def note_busy(cls, until, detail: str) -> None:
+        cls.ensure()
+        cls.objects.filter(pk=cls.SINGLETON).update(busy_until=until, last_error_detail=detail[:20000])
+
+    @classmethod
     def is_unreachable(cls) -> bool:
         return cls.objects.filter(pk=cls.SINGLETON, unreachable_since__isnull=False).exists()
 

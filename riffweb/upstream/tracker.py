@@ -34,15 +34,16 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import close_old_connections, connections, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from riffweb import audio, queue
-from riffweb.studio.models import Song, Transform
+from riffweb.studio.models import Failure, Song, Transform
 from riffweb.upstream import client as upstream
 from riffweb.upstream import uploads
 from riffweb.upstream.fetch import FetchError, fetch_to_file, host_is_local
 from riffweb.upstream.models import UpstreamState
+from riffweb.upstream.submit import callbacks_enabled, first_poll, submit_transform
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,7 @@ NEAR_DONE_INTERVAL = 1.2  # seconds between polls once a track is this close
 DRAIN_SECONDS = 12.0
 DRAIN_KICK_EVERY = 3.0  # a submit task should have run by then
 
-FAILED_RENDER = "The music service could not make this song."
-TIMED_OUT = "The music service took too long with this song. Retry to send it again."
-NOT_SAVED = "We could not save this song's audio. Retry to make it again."
+PROBE_MAX = 5.0  # seconds between probes while the upstream is unreachable
 
 
 # --- applying what the upstream said ------------------------------------------------------
@@ -82,8 +81,8 @@ def next_interval(old_progress: int, new_progress: int, since: float, old_interv
 
 
 def _estimate(song: Song, now) -> int:
-    """CONTRACT §4.5: without `process`, estimate progress from the time elapsed."""
-    started = song.transform.submitted_at or song.created_at
+    """Without a reported progress, estimate it from the time elapsed."""
+    started = song.submitted_at or song.created_at
     elapsed = (now - started).total_seconds()
     return int(min(95, 100 * elapsed / settings.RIFFWEB_UPSTREAM_EXPECTED_SECONDS))
 
@@ -95,109 +94,83 @@ def apply_track(
 
     With `batch`, a still-running song's new cadence is set on the object and appended for one
     bulk_update instead of being written here (the pump is the only writer of running songs'
-    cadence in dialect A, so no status guard is lost).
+    cadence, so no status guard is lost).
     """
     if song.status not in (Song.Status.PENDING, Song.Status.RUNNING):
         return "ignored"  # finished or downloading: a late or repeated report changes nothing
-    live = Song.objects.filter(pk=song.pk, status__in=[Song.Status.PENDING, Song.Status.RUNNING])
     if track.state == "done" and track.audio_url:
-        fields = dict(
-            status=Song.Status.DOWNLOADING,
-            progress=100,
-            upstream_audio_url=urljoin(settings.RIFFWEB_UPSTREAM_URL + "/", track.audio_url)[:1000],
-            upstream_done_at=now,
-            next_poll_at=None,
-            lease_until=None,
-            polls=F("polls") + (0 if via_callback else 1),
-        )
-        if not song.title and track.title:
-            fields["title"] = track.title[:200]
-        if not song.lyrics and track.lyrics and track.lyrics != "[Instrumental]":
-            fields["lyrics"] = track.lyrics
-        return "done" if live.update(**fields) else "ignored"
+        url = urljoin(settings.RIFFWEB_UPSTREAM_URL + "/", track.audio_url)
+        return "done" if song.record_done(url, track.title, track.lyrics, now, counted=not via_callback) else "ignored"
     if track.state == "failed":
-        reason = f"{FAILED_RENDER} ({track.error})" if track.error else FAILED_RENDER
-        updated = live.update(
-            status=Song.Status.FAILED,
-            error=reason[:500],
-            error_detail=json.dumps(track.raw)[:20000],
-            finished_at=now,
-            next_poll_at=None,
-        )
-        return "failed" if updated else "ignored"
+        failed = Song.objects.filter(pk=song.pk).live().fail(Failure.RENDER, json.dumps(track.raw), track.error)
+        return "failed" if failed else "ignored"
     progress = track.progress if track.progress is not None else _estimate(song, now)
     progress = max(song.progress, min(99, progress))
     if via_callback:
-        # The upstream is talking to us: polling is only the safety net.
-        safety = timedelta(seconds=settings.RIFFWEB_CALLBACK_SAFETY_POLL)
-        fresh = song.next_poll_at and song.next_poll_at > now + safety / 2
-        if song.status == Song.Status.RUNNING and progress == song.progress and fresh:
-            return "running"  # nothing new: no write
-        live.filter(progress__lte=progress).update(
-            status=Song.Status.RUNNING, progress=progress, last_progress_at=now, next_poll_at=now + safety
-        )
+        safety = settings.RIFFWEB_CALLBACK_SAFETY_POLL
+        fresh = song.next_poll_at and song.next_poll_at > now + timedelta(seconds=safety / 2)
+        if not (song.status == Song.Status.RUNNING and progress == song.progress and fresh):
+            song.record_callback_progress(progress, safety, now)
         return "running"
     since = (now - (song.last_progress_at or now)).total_seconds()
-    if via_callback_expected():
+    if callbacks_enabled():
         interval = settings.RIFFWEB_CALLBACK_SAFETY_POLL
     else:
         interval = next_interval(song.progress, progress, since, song.poll_interval)
-    if batch is not None and song.status == Song.Status.RUNNING:
-        if progress > song.progress:
-            song.last_progress_at = now
-        song.progress, song.poll_interval = progress, interval
-        song.next_poll_at = now + timedelta(seconds=interval)
-        song.polls += 1
+    song.record_progress(progress, interval, now, settings.RIFFWEB_UPSTREAM_EXPECTED_SECONDS)
+    if batch is None:
+        Song.objects.filter(pk=song.pk, status=Song.Status.RUNNING).update(
+            **{name: getattr(song, name) for name in Song.CADENCE_FIELDS}
+        )
+    else:
         batch.append(song)
-        return "running"
-    fields = dict(
-        status=Song.Status.RUNNING,
-        progress=progress,
-        poll_interval=interval,
-        next_poll_at=now + timedelta(seconds=interval),
-        polls=F("polls") + 1,
-    )
-    if progress > song.progress:
-        fields["last_progress_at"] = now
-    live.update(**fields)
     return "running"
 
 
-CADENCE_FIELDS = ["progress", "poll_interval", "next_poll_at", "polls", "last_progress_at"]
+def apply_job(job_id: str, tracks: list[upstream.Track], now, via_callback=False,
+              known: list[Song] = (), batch: list | None = None) -> None:
+    """A job's report: match its tracks to the songs waiting on it, then move each forward.
 
-
-def via_callback_expected() -> bool:
-    from riffweb.upstream.submit import callbacks_enabled
-
-    return callbacks_enabled()
-
-
-def apply_job_tracks(transform: Transform, tracks: list[upstream.Track], now, via_callback=False) -> None:
-    """Dialect B: match a job's song objects to our variants (by id, else first free variant)."""
-    songs = list(Song.objects.select_related("transform").filter(transform=transform).order_by("variant"))
-    known = {s.upstream_id: s for s in songs if s.upstream_id}
-    if all(t.id in known for t in tracks):  # the usual case: no lock needed to match
-        for track in tracks:
-            apply_track(known[track.id], track, now, via_callback=via_callback)
-        return
-    with transaction.atomic():
-        songs = list(
-            Song.objects.select_for_update().select_related("transform").filter(transform=transform).order_by("variant")
+    `known` are songs of the job already loaded (the due ones); the database is asked only for
+    a track none of them is. A track with no song of its own fills a song still without one, or
+    becomes a further take; a job that ended with fewer tracks than songs ends the rest.
+    """
+    by_track = {s.upstream_id: s for s in known if s.upstream_id}
+    if any(t.id not in by_track for t in tracks):
+        by_track = _match_tracks(job_id, tracks, now)
+    for track in tracks:
+        song = by_track.get(track.id)
+        if song is not None:
+            apply_track(song, track, now, via_callback=via_callback, batch=batch)
+    ended = tracks and all(t.state != "running" for t in tracks)
+    matched = {s.pk for s in by_track.values()}
+    waiting = [s for s in known if s.pk not in matched and not s.upstream_id and s.status == Song.Status.RUNNING]
+    if ended and waiting:
+        Song.objects.filter(pk__in=[s.pk for s in waiting], upstream_id="").live().fail(
+            Failure.FEWER, f"job {job_id} ended with {len(tracks)} track(s)"
         )
-        by_id = {s.upstream_id: s for s in songs if s.upstream_id}
-        free = [s for s in songs if not s.upstream_id]
-        pairs = []
+    elif not via_callback:
+        for song in waiting:  # its job is alive but has not shown this song yet: no progress
+            apply_track(song, upstream.Track(id="", state="running", progress=song.progress), now, batch=batch)
+
+
+def _match_tracks(job_id: str, tracks: list[upstream.Track], now) -> dict[str, Song]:
+    with transaction.atomic():
+        songs = list(Song.objects.select_for_update().select_related("transform").filter(job_id=job_id)
+                     .order_by("variant"))
+        by_track = {s.upstream_id: s for s in songs if s.upstream_id}
+        free = [s for s in songs if not s.upstream_id and s.status in (Song.Status.PENDING, Song.Status.RUNNING)]
         for track in tracks:
-            song = by_id.get(track.id)
-            if song is None and free:
+            if track.id in by_track or not songs:
+                continue
+            if free:
                 song = free.pop(0)
-                Song.objects.filter(pk=song.pk, upstream_id="").update(upstream_id=track.id[:200])
+                song.match_track(track.id)
                 song.upstream_id = track.id
-                by_id[track.id] = song
-            if song is not None:
-                pairs.append((song, track))
-    for song, track in pairs:
-        apply_track(song, track, now, via_callback=via_callback)
+            else:  # the job made more songs than the request waits for: keep it as a take
+                song = songs[0].transform.add_take(job_id, track.id, now, first_poll())
+            by_track[track.id] = song
+    return by_track
 
 
 # --- polling ----------------------------------------------------------------------------
@@ -225,20 +198,26 @@ def _due_songs(now, limit: int) -> list[Song]:
 def _back_off(songs: list[Song], now, factor: float = 2.0) -> None:
     for song in songs:
         interval = min(settings.RIFFWEB_POLL_MAX * 3, max(song.poll_interval * factor, 5.0)) * random.uniform(0.8, 1.2)
-        Song.objects.filter(pk=song.pk, status=Song.Status.RUNNING).update(
-            next_poll_at=now + timedelta(seconds=interval), poll_interval=interval
-        )
+        song.wait_longer(now, interval)
 
 
 def _note_failure(exc: upstream.UpstreamError) -> None:
     log.warning("upstream status call failed: %s", exc)
-    UpstreamState.objects.filter(pk=UpstreamState.SINGLETON).update(last_error_detail=exc.detail[:20000])
     if isinstance(exc, upstream.UpstreamAuthError):
         UpstreamState.needs_attention(str(exc), exc.detail)
-    if isinstance(exc, upstream.UpstreamBusy):
-        UpstreamState.objects.filter(pk=UpstreamState.SINGLETON).update(
-            busy_until=timezone.now() + timedelta(seconds=exc.retry_after)
-        )
+    elif isinstance(exc, upstream.UpstreamBusy):
+        UpstreamState.note_busy(timezone.now() + timedelta(seconds=exc.retry_after), exc.detail)
+    else:
+        UpstreamState.note_error(exc.detail)
+
+
+def _unreachable(state: UpstreamState, exc: upstream.UpstreamError, now) -> None:
+    """Status calls fail: stop polling every song and probe with one call, soon and often
+    enough that finished songs appear within a normal polling interval of the recovery."""
+    log.warning("upstream unreachable: %s", exc)
+    since = state.unreachable_since or now
+    delay = min(PROBE_MAX, max(settings.RIFFWEB_POLL_MIN, 0.25 * (now - since).total_seconds()))
+    UpstreamState.mark_unreachable(now + timedelta(seconds=delay), exc.detail)
 
 
 def poll_due(client: upstream.Client, state: UpstreamState) -> int:
@@ -246,81 +225,67 @@ def poll_due(client: upstream.Client, state: UpstreamState) -> int:
     now = timezone.now()
     if state.busy_until and state.busy_until > now:
         return 0
-    chunk = state.feed_chunk or settings.RIFFWEB_UPSTREAM_FEED_CHUNK
-    songs = _due_songs(now, chunk * MAX_CALLS_PER_LOOP)
+    if state.unreachable_since and state.probe_at and state.probe_at > now:
+        return 0
+    size = max(1, min(state.feed_chunk or client.poll_batch, client.poll_batch))
+    limit = 1 if state.unreachable_since else size * MAX_CALLS_PER_LOOP  # an outage: one probe
+    songs = _due_songs(now, limit)
+    if state.unreachable_since and not songs:
+        songs = list(Song.objects.select_related("transform").filter(status=Song.Status.RUNNING)
+                     .order_by("next_poll_at")[:1])
     if not songs:
         return 0
-    if client.dialect == upstream.RIFFUSION:
-        return _poll_feed(client, songs, chunk, now, state)
-    return _poll_jobs(client, songs, now)
+    by_job: dict[str, list[Song]] = {}
+    for song in songs:
+        by_job.setdefault(song.job_id or song.upstream_id, []).append(song)
+    return _poll_jobs(client, state, by_job, size, now)
 
 
-def _poll_feed(client, songs: list[Song], chunk: int, now, state) -> int:
+def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> int:
     calls = 0
-    pending = [s for s in songs if s.upstream_id]
-    queue = list(_chunks(pending, chunk))
-    while queue and calls < MAX_CALLS_PER_LOOP * 2:
-        batch = queue.pop(0)
+    queue_ = list(_chunks(list(by_job), size))
+    while queue_ and calls < MAX_CALLS_PER_LOOP * 2:
+        job_ids = queue_.pop(0)
+        members = [s for j in job_ids for s in by_job[j]]
         calls += 1
         try:
-            tracks = client.feed([s.upstream_id for s in batch])
+            reports = client.poll(job_ids)
         except upstream.UpstreamInvalid as exc:
-            if len(batch) > 2:  # the upstream refuses long lists: fall back to pairs for good
-                log.warning("feed refused %d ids; falling back to pairs", len(batch))
+            if len(job_ids) > 2:  # the upstream refuses long lists: fall back to pairs for good
+                log.warning("status call refused %d ids; falling back to pairs", len(job_ids))
                 UpstreamState.objects.filter(pk=UpstreamState.SINGLETON).update(feed_chunk=2)
                 state.feed_chunk = 2
-                queue = list(_chunks(batch, 2)) + [p for rest in queue for p in _chunks(rest, 2)]
+                queue_ = list(_chunks(job_ids, 2)) + [p for rest in queue_ for p in _chunks(rest, 2)]
                 continue
             _note_failure(exc)
-            _back_off(batch, now)
+            _back_off(members, now)
             continue
         except upstream.UpstreamBusy as exc:
             _note_failure(exc)
             return calls
-        except upstream.UpstreamError as exc:
+        except upstream.UpstreamAuthError as exc:
             _note_failure(exc)
-            _back_off(batch, now)
+            _back_off(members, now)
             continue
+        except upstream.UpstreamError as exc:
+            _unreachable(state, exc, timezone.now())
+            return calls
         UpstreamState.call_succeeded()
         seen = timezone.now()
-        still_running: list[Song] = []
-        for song in batch:
-            track = tracks.get(song.upstream_id)
-            if track is None:  # not (yet) known upstream: treat as no progress
-                track = upstream.Track(id=song.upstream_id, state="running", progress=None)
-                track.progress = song.progress
-            apply_track(song, track, seen, batch=still_running)
-        if still_running:  # one statement for the whole chunk, not one per song
-            Song.objects.bulk_update(still_running, CADENCE_FIELDS)
-    return calls
-
-
-def _poll_jobs(client, songs: list[Song], now) -> int:
-    calls = 0
-    transforms = {}
-    for song in songs:
-        transforms.setdefault(song.transform_id, (song.transform, []))[1].append(song)
-    for transform, members in transforms.values():
-        for job_id in transform.upstream_ids or []:
-            calls += 1
-            try:
-                tracks = client.job(str(job_id))
-            except upstream.UpstreamBusy as exc:
-                _note_failure(exc)
-                return calls
-            except upstream.UpstreamError as exc:
-                _note_failure(exc)
-                _back_off(members, now)
+        if state.unreachable_since and UpstreamState.reachable_again():
+            state.unreachable_since = None
+            Song.objects.poll_now(seen)  # everything waited out the outage: ask about it all now
+        running: list[Song] = []
+        for job_id in job_ids:
+            tracks = reports.get(job_id)
+            if tracks is None:  # the upstream did not report it: lost after a few such answers
+                for song in by_job[job_id]:
+                    interval = next_interval(song.progress, song.progress, 0, song.poll_interval)
+                    song.note_missing(seen, interval, settings.RIFFWEB_LOST_AFTER_POLLS)
                 continue
-            UpstreamState.call_succeeded()
-            seen = timezone.now()
-            apply_job_tracks(transform, tracks, seen)
-            reported = {t.id for t in tracks}
-            for song in members:  # no news of it in its job: no progress
-                if song.upstream_id not in reported:
-                    fresh = Song.objects.select_related("transform").get(pk=song.pk)
-                    if fresh.upstream_id not in reported:
-                        apply_track(fresh, upstream.Track(id="", state="running", progress=fresh.progress), seen)
+            apply_job(job_id, tracks, seen, known=by_job[job_id], batch=running)
+        if running:  # one statement for the whole chunk, not one per song
+            Song.objects.bulk_update(running, Song.CADENCE_FIELDS)
     return calls
 
 
@@ -336,14 +301,9 @@ def download_song(song_id: int) -> str:
     """Copy a finished track into our storage: claimed, fetched safely, checked, renamed."""
     started = time.monotonic()
     now = timezone.now()
-    claimed = (
-        Song.objects.filter(pk=song_id, status=Song.Status.DOWNLOADING)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + DOWNLOAD_LEASE, download_attempts=F("download_attempts") + 1)
-    )
-    if not claimed:
+    song = Song.objects.claim_download(song_id, now, DOWNLOAD_LEASE)
+    if song is None:
         return "not due"
-    song = Song.objects.get(pk=song_id)
     tmp_dir = Path(settings.MEDIA_ROOT) / "tmp"
     tmp = tmp_dir / f"{song.pk}-{uuid.uuid4().hex}.audio"
     t0 = time.monotonic()
@@ -360,26 +320,14 @@ def download_song(song_id: int) -> str:
         t2 = time.monotonic()
     except (FetchError, audio.AudioError) as exc:
         tmp.unlink(missing_ok=True)
-        return _download_failed(song, str(exc))
+        log.warning("song %s: download attempt %s failed: %s", song.pk, song.download_attempts, exc)
+        return song.download_failed(str(exc), MAX_DOWNLOAD_ATTEMPTS)
     ext = decoded.format if decoded.format in {"mp3", "wav", "m4a", "ogg", "flac", "aac"} else "bin"
     name = f"songs/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{ext}"
     final = Path(default_storage.path(name))
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, final)
-    stored = Song.objects.filter(pk=song.pk, status=Song.Status.DOWNLOADING).update(
-        status=Song.Status.DONE,
-        audio=name,
-        audio_format=ext,
-        duration=round(decoded.duration, 3),
-        peaks=audio.peaks(decoded.samples),
-        progress=100,
-        finished_at=timezone.now(),
-        lease_until=None,
-        next_poll_at=None,
-        error="",
-        error_detail="",
-    )
-    if not stored:
+    if not song.store_audio(name, ext, decoded.duration, audio.peaks(decoded.samples)):
         final.unlink(missing_ok=True)
         return "lost claim"
     log.info(
@@ -388,21 +336,6 @@ def download_song(song_id: int) -> str:
         t0 - started, t1 - t0, t2 - t1, time.monotonic() - t2,
     )
     return "done"
-
-
-def _download_failed(song: Song, reason: str) -> str:
-    attempts = song.download_attempts
-    log.warning("song %s: download attempt %s failed: %s", song.pk, attempts, reason)
-    live = Song.objects.filter(pk=song.pk, status=Song.Status.DOWNLOADING)
-    if attempts >= MAX_DOWNLOAD_ATTEMPTS:
-        live.update(
-            status=Song.Status.FAILED, error=NOT_SAVED, error_detail=reason, finished_at=timezone.now(),
-            lease_until=None,
-        )
-        return "failed"
-    delay = min(60.0, 2.0**attempts) * random.uniform(0.8, 1.2)
-    live.update(lease_until=None, next_poll_at=timezone.now() + timedelta(seconds=delay), error_detail=reason)
-    return "retry"
 
 
 def downloads_due(now, limit: int, busy: set[int]) -> list[int]:
@@ -422,39 +355,13 @@ def downloads_due(now, limit: int, busy: set[int]) -> list[int]:
 
 def reconcile(now=None) -> list[int]:
     """Repair what a crash or a lost task left behind; returns transforms to submit now."""
-    from riffweb.upstream.submit import UNKNOWN_MESSAGE
-
     now = now or timezone.now()
-    # A submit claim whose worker died: the create may or may not have been sent.
-    for transform in Transform.objects.filter(status=Transform.Status.SUBMITTING, lease_until__lt=now):
-        if Transform.objects.filter(pk=transform.pk, status=Transform.Status.SUBMITTING, lease_until__lt=now).update(
-            status=Transform.Status.UNKNOWN, lease_until=None, error=UNKNOWN_MESSAGE,
-            error_detail="the submitting worker stopped before recording an answer",
-        ):
-            transform.songs.exclude(status__in=Song.FINISHED).update(
-                status=Song.Status.FAILED, error=UNKNOWN_MESSAGE, finished_at=now, next_poll_at=None
-            )
-    # Songs whose request failed but which were left behind.
-    Song.objects.filter(
-        status=Song.Status.PENDING,
-        transform__status__in=[Transform.Status.FAILED, Transform.Status.UNKNOWN],
-    ).update(status=Song.Status.FAILED, error=FAILED_RENDER, finished_at=now)
-    # The deadline.
-    cutoff = now - timedelta(seconds=settings.RIFFWEB_UPSTREAM_DEADLINE)
-    Song.objects.filter(status=Song.Status.RUNNING, transform__submitted_at__lt=cutoff).update(
-        status=Song.Status.TIMED_OUT, error=TIMED_OUT, finished_at=now, next_poll_at=None
-    )
-    Song.objects.filter(status=Song.Status.RUNNING, next_poll_at__isnull=True).update(next_poll_at=now)
-    # A download that keeps crashing its worker (a poison task) ends instead of looping.
-    Song.objects.filter(
-        status=Song.Status.DOWNLOADING, download_attempts__gte=MAX_DOWNLOAD_ATTEMPTS, lease_until__lt=now
-    ).update(status=Song.Status.FAILED, error=NOT_SAVED, finished_at=now, lease_until=None,
-             error_detail="the download crashed its worker on every attempt")
-    # Requests whose submit task never ran (lost by the broker) or whose retry time came.
-    due = Transform.objects.filter(status=Transform.Status.QUEUED).filter(
-        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lt=now - QUEUED_GRACE)
-    )
-    return list(due.order_by("created_at").values_list("pk", flat=True)[:100])
+    Transform.objects.expire_claims(now)
+    Transform.objects.requeue_orphans(now, QUEUED_GRACE)
+    Song.objects.time_out(now - timedelta(seconds=settings.RIFFWEB_UPSTREAM_DEADLINE))
+    Song.objects.filter(status=Song.Status.RUNNING, next_poll_at__isnull=True).poll_now(now)
+    Song.objects.poison_downloads(now, MAX_DOWNLOAD_ATTEMPTS)
+    return Transform.objects.due(now, QUEUED_GRACE)
 
 
 # --- the pump -------------------------------------------------------------------------------
@@ -544,8 +451,6 @@ def drain_downloads(seconds: float = DRAIN_SECONDS, threads: int = 2, idle: floa
 
 def run_pump(seconds: float | None = None) -> bool:
     """Track for a while if no other pump is; returns True when this pump held the lease."""
-    from riffweb.upstream.submit import submit_transform
-
     owner = uuid.uuid4().hex
     if not _claim_pump(owner, timezone.now()):
         return False

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from riffweb.studio.audio_response import audio_response
 from riffweb.studio.models import Transform, Upload
 from riffweb.upstream import client as upstream
-from riffweb.upstream.submit import adopt_unknown
-from riffweb.upstream.tracker import apply_job_tracks
+from riffweb.upstream.submit import first_poll
+from riffweb.upstream.tracker import apply_job
 from riffweb.upstream.uploads import LINK_SALT
 
 log = logging.getLogger(__name__)
@@ -38,14 +38,13 @@ def callback(request, transform_id: int, secret: str):
         return HttpResponse(status=400)
     if isinstance(data, dict) and data.get("replyRef") not in (None, "", str(transform_id)):
         raise Http404("No such callback.")
-    items = upstream.Client.track_items(data) or []
-    tracks = [t for t in (upstream.parse_track(i) for i in items) if t]
-    if transform.status == Transform.Status.UNKNOWN and tracks:
-        job_id = data.get("job_id") if isinstance(data, dict) else None
-        adopt_unknown(transform.pk, [str(job_id)] if job_id else [t.id for t in tracks])
-        transform.refresh_from_db()
-    if transform.status == Transform.Status.SUBMITTED and tracks:
-        apply_job_tracks(transform, tracks, timezone.now(), via_callback=True)
+    tracks = [t for t in (upstream.parse_track(i) for i in upstream.track_items(data) or []) if t]
+    job_id = str(data.get("job_id") or "") if isinstance(data, dict) else ""
+    job_id = job_id or (transform.upstream_ids[-1] if transform.upstream_ids else "")
+    if tracks and job_id:
+        if transform.status == Transform.Status.UNKNOWN:
+            transform.adopt([job_id], first_poll())
+        apply_job(job_id, tracks, timezone.now(), via_callback=True)
     return JsonResponse({"ok": True})
 
 

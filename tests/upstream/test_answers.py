@@ -11,19 +11,24 @@ from django.core.management import call_command
 from django.test import RequestFactory
 from django.utils import timezone
 
-from riffweb.studio.models import Song, Transform
+from riffweb.studio.models import Failure, Song, Transform, failure_message
 from riffweb.upstream import client as upstream
 from riffweb.upstream import tracker
 from riffweb.upstream.context_processors import upstream_health
 from riffweb.upstream.models import UpstreamState
-from riffweb.upstream.submit import OPERATOR_MESSAGE, UNKNOWN_MESSAGE, retry_transform, submit_transform
+from riffweb.upstream.submit import submit_transform
 from tests.cluster import running_engine
 from tests.conftest import make_request, make_user
 
 
-def pump_until(transform, seconds=20.0):
+OPERATOR_MESSAGE = failure_message(Failure.ACCOUNT)
+
+
+def pump_until(transform, seconds=20.0, downloads_at_once=False):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if downloads_at_once:  # a failed download's next attempt is due now, not after its backoff
+            Song.objects.filter(status=Song.Status.DOWNLOADING).update(next_poll_at=timezone.now())
         tracker.run_pump(seconds=0.3)
         if all(s.is_finished for s in transform.songs.all()):
             return list(transform.songs.order_by("variant"))
@@ -148,11 +153,12 @@ def test_a_create_that_times_out_is_unknown_and_never_resent_by_itself(stub, ups
     assert submit_transform(request_.pk) == "unknown"
     request_.refresh_from_db()
     assert request_.status == Transform.Status.UNKNOWN
-    assert all(s.status == Song.Status.FAILED and s.error == UNKNOWN_MESSAGE for s in request_.songs.all())
+    assert all(s.status == Song.Status.FAILED and s.failure == Failure.UNKNOWN for s in request_.songs.all())
+    assert all("cannot tell whether it started" in s.error for s in request_.songs.all())
     tracker.run_pump(seconds=0.5)
     assert stub.calls["create"] == 1
-    # The musician retries: one more create, and the songs finish.
-    assert retry_transform(request_.pk)
+    # The musician retries both variants: one more create fills both, and they finish.
+    assert all(s.retry() for s in request_.songs.all())
     submit_transform(request_.pk)
     assert [s.status for s in pump_until(request_)] == [Song.Status.DONE] * 2
     assert stub.calls["create"] == 2
@@ -200,40 +206,30 @@ def test_a_song_past_the_deadline_times_out_with_a_retry(upstream_at, project, o
         upstream_at(engine.url)
         transform = make_request(project, owner)
         submit_transform(transform.pk)
-        Transform.objects.filter(pk=transform.pk).update(submitted_at=timezone.now() - timedelta(hours=1))
+        Song.objects.filter(transform=transform).update(submitted_at=timezone.now() - timedelta(hours=1))
         songs = pump_until(transform, seconds=10)
     assert all(s.status == Song.Status.TIMED_OUT and "Retry" in s.error for s in songs)
-    assert retry_transform(transform.pk)
-    assert all(s.status == Song.Status.PENDING for s in transform.songs.all())
+    assert songs[0].retry()
+    assert [s.status for s in transform.songs.order_by("variant")] == [Song.Status.PENDING, Song.Status.TIMED_OUT]
 
 
 def test_a_failed_download_is_retried(stub, upstream_at, request_, db, monkeypatch):
     upstream_at(stub.url)
-    monkeypatch.setattr(tracker, "_download_failed", _retry_now(tracker._download_failed))
     stub.fail("audio", (500, "try later"))
     submit_transform(request_.pk)
-    assert [s.status for s in pump_until(request_)] == [Song.Status.DONE] * 2
+    assert [s.status for s in pump_until(request_, downloads_at_once=True)] == [Song.Status.DONE] * 2
     assert stub.calls["audio"] == 3
 
 
 def test_a_download_that_is_not_audio_fails_after_its_attempts(stub, upstream_at, request_, db, monkeypatch):
     upstream_at(stub.url)
     monkeypatch.setattr(tracker, "MAX_DOWNLOAD_ATTEMPTS", 2)
-    monkeypatch.setattr(tracker, "_download_failed", _retry_now(tracker._download_failed))
     stub.audio = b"<html>not audio</html>"
     submit_transform(request_.pk)
-    songs = pump_until(request_)
-    assert all(s.status == Song.Status.FAILED and s.error == tracker.NOT_SAVED for s in songs)
+    songs = pump_until(request_, downloads_at_once=True)
+    assert all(s.status == Song.Status.FAILED and s.failure == Failure.NOT_SAVED for s in songs)
+    assert all("could not save this song's audio" in s.error for s in songs)
     assert all(not s.audio for s in songs)
-
-
-def _retry_now(original):
-    def failed(song, reason):
-        result = original(song, reason)
-        Song.objects.filter(pk=song.pk, status=Song.Status.DOWNLOADING).update(next_poll_at=timezone.now())
-        return result
-
-    return failed
 
 
 def test_many_songs_share_one_feed_call(engine, project, owner, db, settings):
@@ -270,7 +266,7 @@ def test_a_submit_claim_whose_worker_died_becomes_unknown(engine, request_, db):
     songs = pump_until(request_)
     request_.refresh_from_db()
     assert request_.status == Transform.Status.UNKNOWN
-    assert all(s.error == UNKNOWN_MESSAGE for s in songs)
+    assert all(s.failure == Failure.UNKNOWN and s.can_retry for s in songs)
     assert engine.stats()["counts"].get("create", 0) == 0
 
 

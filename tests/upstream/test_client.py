@@ -3,19 +3,19 @@
 import pytest
 
 from riffweb.upstream import client as upstream
-from riffweb.upstream.client import Client, Prompt, Request
+from riffweb.upstream.client import Job, Prompt, Request, client_for
 
 TOKEN = "sekrit-token-123"
 
 
 @pytest.fixture
 def a(stub):
-    return Client("riffusion", stub.url, TOKEN)
+    return client_for("riffusion", stub.url, TOKEN)
 
 
 @pytest.fixture
 def b(stub):
-    return Client("useapi", stub.url, TOKEN)
+    return client_for("useapi", stub.url, TOKEN)
 
 
 def professional():
@@ -37,7 +37,12 @@ def test_it_sends_the_token_as_a_bearer_header(stub, a):
 )
 def test_it_reads_every_create_shape(stub, a, body, ids):
     stub.fail("create", (200, body))
-    assert a.create(professional()) == ids
+    assert a.create(professional()) == [Job(i, i) for i in ids]
+
+
+def test_a_dialect_b_create_starts_one_job_whose_tracks_come_later(stub, b):
+    stub.fail("create", (200, {"job_id": "j9", "user_id": "u"}))
+    assert b.create(professional()) == [Job("j9")]
 
 
 def test_a_create_without_ids_is_an_upstream_error_with_the_body_kept(stub, a):
@@ -50,15 +55,15 @@ def test_a_create_without_ids_is_an_upstream_error_with_the_body_kept(stub, a):
 @pytest.mark.parametrize("shape", ["array", "data"])
 def test_the_feed_matches_tracks_by_id_not_position(stub, a, shape):
     stub.feed_shape = shape
-    ids = a.create(professional())
-    tracks = a.feed(ids)
+    ids = [job.job_id for job in a.create(professional())]
+    tracks = a.poll(ids)
     assert set(tracks) == set(ids)
-    assert all(tracks[i].id == i for i in ids)
+    assert all(tracks[i][0].id == i for i in ids)
 
 
 def test_a_single_object_feed_is_read(stub, a):
     stub.fail("feed", (200, {"id": "t1", "status": "process", "process": 42, "new_field": 1}))
-    track = a.feed(["t1"])["t1"]
+    track = a.poll(["t1"])["t1"][0]
     assert (track.state, track.progress) == ("running", 42)
 
 
@@ -73,7 +78,7 @@ def test_status_words(word, state):
 
 def test_a_streaming_preview_url_is_not_final(stub, a):
     stub.fail("feed", (200, [{"id": "t1", "status": "process", "process": 60, "audio_url": "http://x/preview.mp3"}]))
-    track = a.feed(["t1"])["t1"]
+    track = a.poll(["t1"])["t1"][0]
     assert track.state == "running" and track.progress == 60
 
 
@@ -102,7 +107,7 @@ def test_5xx_is_unavailable_with_the_body_kept_and_no_token(stub, a):
 def test_a_malformed_body_is_unavailable_not_a_crash(stub, a):
     stub.fail("feed", (200, "<html>oops"))
     with pytest.raises(upstream.UpstreamUnavailable) as err:
-        a.feed(["t1"])
+        a.poll(["t1"])
     assert "<html>oops" in err.value.detail
 
 
@@ -139,12 +144,12 @@ def test_a_status_call_that_times_out_is_just_unavailable(stub, a, monkeypatch):
     monkeypatch.setattr(upstream, "STATUS_TIMEOUT", (1, 0.3))
     stub.fail("feed", "hang:1")
     with pytest.raises(upstream.UpstreamUnavailable):
-        a.feed(["t1"])
+        a.poll(["t1"])
 
 
 def test_a_refused_connection_is_unavailable():
     with pytest.raises(upstream.UpstreamUnavailable):
-        Client("riffusion", "http://127.0.0.1:9", TOKEN).feed(["t1"])
+        client_for("riffusion", "http://127.0.0.1:9", TOKEN).poll(["t1"])
 
 
 def test_dialect_b_gets_percent_and_clamped_prompt_strengths(stub, b):
