@@ -1,4 +1,4 @@
-"""The one module that speaks HTTP to the upstream, in either dialect (CONTRACT.md §4).
+"""The one module that speaks HTTP to the upstream, in either dialect (described in API.md).
 
 Every answer becomes a typed result or one of the exceptions below; nothing else in riffweb
 knows status codes, JSON shapes or unit scales. Internally every strength and every compose
@@ -16,17 +16,16 @@ from urllib.parse import quote
 
 import requests
 
-log = logging.getLogger(__name__)
+from riffweb.upstream.dialects import DIALECTS, RIFFUSION, USEAPI
 
-RIFFUSION = "riffusion"  # dialect A: /riffusion/...
-USEAPI = "useapi"  # dialect B: /v1/riffusion/music/...
+log = logging.getLogger(__name__)
 
 # (connect, read) seconds. Creates may take a while to be accepted; status calls are cheap.
 CREATE_TIMEOUT = (3.05, 30)
 STATUS_TIMEOUT = (3.05, 10)
 UPLOAD_TIMEOUT = (3.05, 120)
 
-DEFAULT_MODEL = {RIFFUSION: "FUZZ-1.1", USEAPI: "FUZZ-0.8"}
+DEFAULT_MODEL = {name: dialect.default_model for name, dialect in DIALECTS.items()}
 BODY_KEPT = 4000
 
 
@@ -151,7 +150,7 @@ def unit(x: float | None) -> float | None:
 
 
 def track_state(word: str) -> str:
-    """CONTRACT §4.3: done words, failure words, and anything else is still running."""
+    """API.md, status words: done words, failure words, and anything else is still running."""
     w = (word or "").strip().lower()
     if w in {"success", "succeeded", "complete", "completed", "done"}:
         return "done"
@@ -273,7 +272,7 @@ class Client:
 
     @staticmethod
     def _ids(data) -> list[str]:
-        """CONTRACT §4.1: `jobs[].id`, `job_id` or `id`; one or two ids."""
+        """API.md, create answers: `jobs[].id`, `job_id` or `id`; one or two ids."""
         if isinstance(data, list):
             data = {"jobs": data}
         if not isinstance(data, dict):
@@ -407,7 +406,7 @@ class Client:
 
     @staticmethod
     def track_items(data) -> list[dict] | None:
-        """CONTRACT §4.2: a top-level array, an object holding them, or a single object."""
+        """API.md, status answers: a top-level array, an object holding them, or a single object."""
         if isinstance(data, list):
             return [i for i in data if isinstance(i, dict)]
         if isinstance(data, dict):

@@ -82,7 +82,7 @@ def next_interval(old_progress: int, new_progress: int, since: float, old_interv
 
 
 def _estimate(song: Song, now) -> int:
-    """CONTRACT §4.5: without `process`, estimate progress from the time elapsed."""
+    """API.md, progress: without `process`, estimate progress from the time elapsed."""
     started = song.transform.submitted_at or song.created_at
     elapsed = (now - started).total_seconds()
     return int(min(95, 100 * elapsed / settings.RIFFWEB_UPSTREAM_EXPECTED_SECONDS))

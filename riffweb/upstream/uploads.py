@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=180)
 MAX_ATTEMPTS = 6
-PENDING_LIMIT = timedelta(minutes=10)  # CONTRACT §3: still pending after 10 minutes → never
+PENDING_LIMIT = timedelta(minutes=10)  # API.md, uploads: still pending after 10 minutes → never
 LINK_SALT = "riffweb.upstream.upload-file"
 CONTENT_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "wav": "audio/wav"}
 
