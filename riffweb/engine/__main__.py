@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> None:
         "--eager-mp3", action="store_true",
         help="encode each MP3 when its render finishes instead of on first download",
     )
+    parser.add_argument(
+        "--unknown-job", choices=("404", "empty"), default="404",
+        help="dialect B's answer for a job it does not know: 404, or 200 with an empty list",
+    )
     args = parser.parse_args(argv)
     if args.song_seconds is not None and not 0 < args.song_seconds <= 240:
         parser.error("--song-seconds: must be more than 0 and at most 240")
@@ -55,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         data_dir=args.data_dir,
         song_seconds=args.song_seconds,
         eager_mp3=args.eager_mp3,
+        unknown_job=args.unknown_job,
     )
     server = EngineServer(config).start()
     print(f"riffweb engine listening on {server.url}", flush=True)

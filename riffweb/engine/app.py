@@ -34,11 +34,13 @@ log = logging.getLogger(__name__)
 
 MODERATED = {"is_flagged": True, "reason": "moderation", "musician_replacement_data": None}
 UNAUTHORIZED = {"error": "Unauthorized", "code": 401}
+OUTAGE = {"error": "Service temporarily unavailable", "code": 503}
 CALLBACK_TIMEOUT = 3.0
 
 # Kinds of call: which ones need the token, which ones faults may hit.
 AUTHENTICATED = {"create", "feed", "upload", "download"}
 FAULTABLE = {"create", "feed", "upload"}
+UNKNOWN_JOB_ANSWERS = ("404", "empty")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class EngineConfig:
     # Encode each track's MP3 when its render finishes, like a hosted upstream whose
     # file exists when it says done (default: on first download).
     eager_mp3: bool = False
+    # Dialect B's answer to `GET music?id=` for a job it does not know (never made, or
+    # forgotten): "404" with an error body, or "empty": 200 with [] as some gateways do.
+    unknown_job: str = "404"
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,8 @@ class Source:
 ROUTES: list[tuple[str, re.Pattern, Callable, str]] = [
     ("GET", re.compile(r"/_engine/health"), lambda app, req: json_response({"ok": True}), "internal"),
     ("GET", re.compile(r"/_engine/stats"), lambda app, req: json_response(app.stats()), "internal"),
+    ("POST", re.compile(r"/_engine/outage"), lambda app, req: app.outage_switch(req), "internal"),
+    ("POST", re.compile(r"/_engine/forget"), lambda app, req: app.forget_request(req), "internal"),
     (
         "GET",
         re.compile(r"/audio/(?P<item_id>[0-9a-f]{32})(?:/(?P<stem>vocals|instrumental))?\.(?P<fmt>mp3|wav)"),
@@ -98,6 +105,8 @@ ROUTES: list[tuple[str, re.Pattern, Callable, str]] = [
 
 class EngineApp:
     def __init__(self, config: EngineConfig):
+        if config.unknown_job not in UNKNOWN_JOB_ANSWERS:
+            raise ValueError(f"unknown_job: must be one of {', '.join(UNKNOWN_JOB_ANSWERS)}")
         self.config = config
         if config.data_dir:
             root, self._temp_root = Path(config.data_dir), None
@@ -110,6 +119,7 @@ class EngineApp:
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._callbacks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-callback")
+        self._outage = False
 
     def close(self) -> None:
         self.jobs.stop()
@@ -135,6 +145,9 @@ class EngineApp:
             try:
                 if kind != "internal":
                     self.count(kind)
+                    if self._outage:
+                        self.count("outage")
+                        raise ApiError(503, dict(OUTAGE))
                 if kind in AUTHENTICATED:
                     self._guard(request, kind)
                 return handler(self, request, **match.groupdict())
@@ -170,6 +183,30 @@ class EngineApp:
         if roll < cfg.fault_rate_429 + cfg.fault_rate_5xx + cfg.fault_rate_malformed:
             self.count("fault_malformed")
             raise _Malformed()
+
+    # Switches for tests and demos -----------------------------------------------------
+
+    def set_outage(self, on: bool) -> None:
+        """While on, every API call answers 503; renders carry on, as a hosted service's would."""
+        self._outage = bool(on)
+
+    def forget_jobs(self, ids: list[str] | None = None) -> set[str]:
+        """Forget jobs or tracks (None: all), like a restart or a service that drops a job."""
+        return self.jobs.forget(ids)
+
+    def outage_switch(self, request: Request) -> Response:
+        on = request.form().get("on")
+        if not isinstance(on, bool):
+            raise ApiError.bad("on: must be true or false")
+        self.set_outage(on)
+        return json_response({"outage": on})
+
+    def forget_request(self, request: Request) -> Response:
+        """`POST /_engine/forget` with `{"ids": [...]}`, or no body at all to forget every job."""
+        ids = request.form().get("ids") if request.body.strip() else None
+        if ids is not None and not (isinstance(ids, list) and all(isinstance(i, str) for i in ids)):
+            raise ApiError.bad("ids: must be a list of job or track ids")
+        return json_response({"forgotten": sorted(self.forget_jobs(ids))})
 
     # Shared rules ----------------------------------------------------------------
 
@@ -342,7 +379,9 @@ class EngineApp:
             }
         with self._lock:
             counts = dict(self._counts)
-        return {"counts": counts, "tracks": tracks, "running_jobs": len(self.jobs.running_jobs())}
+        return {
+            "counts": counts, "tracks": tracks, "running_jobs": len(self.jobs.running_jobs()), "outage": self._outage,
+        }
 
 
 class _Malformed(ApiError):

@@ -1,8 +1,9 @@
 """Dialect A (`/riffusion/...`): generate, topic, feed and upload by URL.
 
-Shapes follow CONTRACT.md §2 and §5. The feed answers a top-level JSON array with
+Shapes follow riffweb/upstream/API.md, dialect A. The feed answers a top-level JSON array with
 one object per requested id, in request order; an id the engine does not know
-comes back as a failed track so a poller stops asking for it.
+comes back as a failed track so a poller stops asking for it; a forgotten one
+(`EngineApp.forget_jobs`) is left out of the answer.
 """
 
 from __future__ import annotations
@@ -138,7 +139,11 @@ def feed(app, request: Request, ids: str):
         raise ApiError.bad("ids: give one or more track ids joined by commas")
     if len(wanted) > MAX_FEED_IDS:
         raise ApiError.bad(f"ids: at most {MAX_FEED_IDS} per call")
-    return json_response([track_object(app, request, i.strip()) for i in wanted])
+    # A forgotten track is left out, as a service that dropped a job does; an id that was
+    # never ours answers failed, so a poller stops asking.
+    return json_response(
+        [track_object(app, request, i) for i in (w.strip() for w in wanted) if i not in app.jobs.forgotten]
+    )
 
 
 def track_object(app, request: Request, track_id: str) -> dict:

@@ -1,6 +1,6 @@
 """Dialect B (`/v1/riffusion/music/...`): compose, prompt, status, upload, download.
 
-Shapes follow CONTRACT.md §3. A create answers {"job_id", "user_id"}; the job's two
+Shapes follow riffweb/upstream/API.md, dialect B. A create answers {"job_id", "user_id"}; the job's two
 songs are listed by `GET /v1/riffusion/music/?id=<job_id>` (a song id works too).
 
 Callbacks: with `replyUrl`, every status change of a job's songs (queued, processing,
@@ -187,6 +187,8 @@ def music(app, request: Request):
         tracks = app.jobs.job_tracks(wanted)
         if not tracks:
             track = app.jobs.track(wanted)
+            if track is None and app.config.unknown_job == "empty":
+                return json_response([])
             if track is None:
                 raise ApiError.not_found("id: no job or song with this id")
             tracks = [track]

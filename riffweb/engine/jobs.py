@@ -15,7 +15,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 from .store import AudioStore
 from .transforms import Stems
@@ -89,6 +89,7 @@ class JobStore:
         self.tracks: dict[str, Track] = {}
         self.jobs: dict[str, Job] = {}
         self.uploads: dict[str, Upload] = {}
+        self.forgotten: set[str] = set()  # job and track ids dropped by forget()
         self.on_change: Callable[[Job], None] = lambda job: None
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine-render")
         self._due: list[tuple[float, str]] = []
@@ -161,9 +162,43 @@ class JobStore:
 
     # Rendering --------------------------------------------------------------------
 
+    def forget(self, ids: Iterable[str] | None = None) -> set[str]:
+        """Drop jobs and tracks as a restarted or forgetful service would; returns the ids dropped.
+
+        None drops everything. A job id drops the job with its tracks; a track id drops that
+        track only (its job lives on with the others). Renders already running finish unseen.
+        """
+        with self.lock:
+            if ids is None:
+                gone = set(self.jobs) | set(self.tracks)
+                self.jobs.clear()
+                self.tracks.clear()
+                self._due.clear()
+            else:
+                gone = set()
+                for wanted in ids:
+                    job = self.jobs.get(wanted)
+                    for track_id in list(job.track_ids) if job else [wanted]:
+                        gone |= self._drop_track(track_id)
+            self.forgotten |= gone
+            return gone
+
+    def _drop_track(self, track_id: str) -> set[str]:
+        track = self.tracks.pop(track_id, None)
+        if track is None:
+            return set()
+        job = self.jobs[track.job_id]
+        job.track_ids.remove(track_id)
+        if job.track_ids:
+            return {track_id}
+        del self.jobs[job.id]
+        return {track_id, job.id}
+
     def _render(self, track_id: str, work: Callable[[], Stems]) -> None:
         with self.lock:
-            track = self.tracks[track_id]
+            track = self.tracks.get(track_id)
+            if track is None:  # forgotten before its turn came
+                return
             track.status = PROCESS
             job = self.jobs[track.job_id]
         self.on_change(job)
@@ -192,7 +227,9 @@ class JobStore:
             track.status = SUCCESS
         track.done_at = time.time()
         # Called with the lock held; the change hook runs after it is released.
-        self._pending_notify.append(self.jobs[track.job_id])
+        job = self.jobs.get(track.job_id)
+        if job is not None:
+            self._pending_notify.append(job)
 
     def _finish_due(self) -> None:
         while True:
@@ -207,7 +244,8 @@ class JobStore:
                     return
                 while self._due and self._due[0][0] <= time.time():
                     _, track_id = heapq.heappop(self._due)
-                    self._complete(self.tracks[track_id])
+                    if track_id in self.tracks:  # not forgotten meanwhile
+                        self._complete(self.tracks[track_id])
             self.flush_notifications()
 
     def flush_notifications(self) -> None:

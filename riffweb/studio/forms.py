@@ -3,11 +3,8 @@ import re
 from django import forms
 
 from riffweb.studio.models import Project, Transform
+from riffweb.upstream import dialects
 
-MODELS_BY_DIALECT = {
-    "riffusion": ["FUZZ-1.1 Pro", "FUZZ-1.1", "FUZZ-1.0 Pro", "FUZZ-1.0"],
-    "useapi": ["FUZZ-0.8"],
-}
 SECTION_MARKER = re.compile(r"^\s*\[([^\]]*)\]\s*$")
 KNOWN_SECTIONS = {"intro", "verse", "pre-chorus", "chorus", "hook", "bridge", "outro", "instrumental"}
 
@@ -47,8 +44,9 @@ class TransformForm(forms.ModelForm):
     def __init__(self, *args, dialect: str, **kwargs):
         super().__init__(*args, **kwargs)
         if "model" in self.fields:
-            choices = [(m, m) for m in MODELS_BY_DIALECT[dialect]]
-            self.fields["model"] = forms.ChoiceField(choices=choices, initial=choices[0][0])
+            offered = dialects.get(dialect)
+            choices = [(m, m) for m in offered.models]
+            self.fields["model"] = forms.ChoiceField(choices=choices, initial=offered.default_model)
 
 
 class ProfessionalForm(TransformForm):

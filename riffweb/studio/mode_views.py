@@ -27,7 +27,7 @@ from riffweb.studio.modes import (
     DESCRIPTIONS, FORMS, GENERATION_MODES, TRANSFORM_MODES, SourceTransformForm, UploadForm,
     initial_from, upload_unavailable_reason,
 )
-from riffweb.upstream import capabilities
+from riffweb.upstream import dialects
 
 UPLOAD = "upload"
 
@@ -42,7 +42,7 @@ def _tabs(modes) -> list[dict]:
     labels = dict(Transform.Mode.choices) | {UPLOAD: "Upload"}
     return [
         {"mode": m, "label": labels[m],
-         "reason": upload_unavailable_reason() if m == UPLOAD else capabilities.reason(m)}
+         "reason": upload_unavailable_reason() if m == UPLOAD else dialects.reason(m)}
         for m in modes
     ]
 
@@ -93,8 +93,8 @@ def generate(request: HtmxHttpRequest, pk: int, mode: str) -> HttpResponse:
     project, membership = access.get_project_for(request.user, pk, need="edit")
     form = FORMS[mode](request.POST, dialect=settings.RIFFWEB_UPSTREAM_DIALECT)
     created = None
-    if form.is_valid() and capabilities.reason(mode):
-        form.add_error(None, capabilities.reason(mode))
+    if form.is_valid() and dialects.reason(mode):
+        form.add_error(None, dialects.reason(mode))
     elif form.is_valid():
         created = studio_views._create_transform(request.user, project, mode, form)
         if not request.htmx:
@@ -224,8 +224,8 @@ def _transform(request, source, mode: str, template: str):
         request.POST, mode=mode, source=source, dialect=settings.RIFFWEB_UPSTREAM_DIALECT
     )
     created = None
-    if form.is_valid() and (capabilities.reason(mode) or source_ready_reason(source)):
-        form.add_error(None, capabilities.reason(mode) or source_ready_reason(source))
+    if form.is_valid() and (dialects.reason(mode) or source_ready_reason(source)):
+        form.add_error(None, dialects.reason(mode) or source_ready_reason(source))
     elif form.is_valid():
         created = studio_views._create_transform(request.user, project, mode, form)
         if not request.htmx:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from riffweb import queue
+from riffweb.upstream import dialects
 
 
 class Project(models.Model):
@@ -591,7 +592,7 @@ class Song(models.Model):
         if self.status != self.Status.RUNNING:
             return False
         since = self.last_progress_at or self.submitted_at
-        return since is not None and timezone.now() - since > timedelta(seconds=settings.RIFFWEB_UPSTREAM_EXPECTED_SECONDS)
+        return since is not None and timezone.now() - since > timedelta(seconds=dialects.current().usual_seconds)
 
     def card_message(self, unreachable: bool = False) -> str:
         """The one sentence a card shows besides its progress, or ""."""

@@ -16,7 +16,7 @@ from django.conf import settings
 from riffweb.audio import AudioError, decode, peaks
 from riffweb.studio.forms import ProfessionalForm, TransformForm, check_lyrics
 from riffweb.studio.models import Transform, Upload
-from riffweb.upstream import capabilities
+from riffweb.upstream import dialects
 
 Mode = Transform.Mode
 TRANSFORM_MODES = [Mode.COVER, Mode.EXTEND, Mode.INPAINT, Mode.SWAP_VOCALS, Mode.SWAP_SOUND]
@@ -70,7 +70,7 @@ class CapabilityMixin:
 
     def disable_unavailable(self, names) -> None:
         for name in names:
-            why = capabilities.reason(name)
+            why = dialects.reason(name)
             if why and name in self.fields:
                 field = self.fields[name]
                 field.disabled, field.required = True, False
@@ -313,10 +313,10 @@ class UploadForm(forms.Form):
 
 def upload_unavailable_reason() -> str:
     """Why uploads cannot work with the configured upstream ("" when they can)."""
-    if capabilities.dialect() == capabilities.RIFFUSION and not settings.RIFFWEB_PUBLIC_URL:
+    if dialects.current().upload_by_link and not settings.RIFFWEB_PUBLIC_URL:
         return (
             "This music service fetches uploads from a link to our copy, so riffweb needs its "
             "public address: set RIFFWEB_PUBLIC_URL."
         )
-    return capabilities.reason("upload_file")
+    return dialects.reason("upload_file")
 

@@ -1,4 +1,4 @@
-"""The one module that speaks HTTP to the upstream, in either dialect (CONTRACT.md §4).
+"""The one module that speaks HTTP to the upstream, in either dialect (described in API.md).
 
 Every answer becomes a typed result or one of the exceptions below; nothing else in riffweb
 knows status codes, JSON shapes or unit scales. Internally every strength and every compose
@@ -17,17 +17,17 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 
-log = logging.getLogger(__name__)
+from riffweb.upstream import dialects
+from riffweb.upstream.dialects import DIALECTS, RIFFUSION, USEAPI
 
-RIFFUSION = "riffusion"  # dialect A: /riffusion/...
-USEAPI = "useapi"  # dialect B: /v1/riffusion/music/...
+log = logging.getLogger(__name__)
 
 # (connect, read) seconds. Creates may take a while to be accepted; status calls are cheap.
 CREATE_TIMEOUT = (3.05, 30)
 STATUS_TIMEOUT = (3.05, 10)
 UPLOAD_TIMEOUT = (3.05, 120)
 
-DEFAULT_MODEL = {RIFFUSION: "FUZZ-1.1", USEAPI: "FUZZ-0.8"}
+DEFAULT_MODEL = {name: dialect.default_model for name, dialect in DIALECTS.items()}
 BODY_KEPT = 4000
 
 
@@ -152,7 +152,7 @@ def unit(x: float | None) -> float | None:
 
 
 def track_state(word: str) -> str:
-    """CONTRACT §4.3: done words, failure words, and anything else is still running."""
+    """API.md, status words: done words, failure words, and anything else is still running."""
     w = (word or "").strip().lower()
     if w in {"success", "succeeded", "complete", "completed", "done"}:
         return "done"
@@ -226,9 +226,15 @@ class Client:
     """
 
     dialect = ""
-    poll_batch = 1
-    # The upstream fetches a link to our copy of an upload (instead of taking its bytes).
-    uploads_by_link = False
+
+    @property
+    def poll_batch(self) -> int:
+        return dialects.get(self.dialect).poll_batch
+
+    @property
+    def uploads_by_link(self) -> bool:
+        """The upstream fetches a link to our copy of an upload (instead of taking its bytes)."""
+        return dialects.get(self.dialect).upload_by_link
 
     def __init__(self, base_url: str, token: str = "", session=None):
         self.base_url = base_url.rstrip("/")
@@ -384,11 +390,6 @@ class RiffusionClient(Client):
     """Dialect A: every create makes tracks with their own ids; one feed call reports many."""
 
     dialect = RIFFUSION
-    uploads_by_link = True
-
-    @property
-    def poll_batch(self) -> int:
-        return settings.RIFFWEB_UPSTREAM_FEED_CHUNK
 
     def _jobs(self, job_ids: list[str]) -> list[Job]:
         return [Job(i, i) for i in job_ids]
@@ -463,7 +464,6 @@ class UseapiClient(Client):
     """Dialect B: a create starts one job holding its songs; each job is asked about alone."""
 
     dialect = USEAPI
-    poll_batch = 1
 
     def _jobs(self, job_ids: list[str]) -> list[Job]:
         return [Job(i) for i in job_ids]

@@ -19,16 +19,13 @@ from django.utils import timezone
 
 from riffweb.studio.models import Failure, Transform
 from riffweb.upstream import client as upstream
+from riffweb.upstream.dialects import callbacks_enabled
 from riffweb.upstream.models import UpstreamState
 
 log = logging.getLogger(__name__)
 
 SUBMIT_LEASE = timedelta(seconds=120)
 MAX_SUBMIT_ATTEMPTS = 8
-
-
-def callbacks_enabled() -> bool:
-    return settings.RIFFWEB_UPSTREAM_DIALECT == upstream.USEAPI and bool(settings.RIFFWEB_PUBLIC_URL)
 
 
 def first_poll() -> float:

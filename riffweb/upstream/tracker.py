@@ -43,7 +43,9 @@ from riffweb.upstream import client as upstream
 from riffweb.upstream import uploads
 from riffweb.upstream.fetch import FetchError, fetch_to_file, host_is_local
 from riffweb.upstream.models import UpstreamState
-from riffweb.upstream.submit import callbacks_enabled, first_poll, submit_transform
+from riffweb.upstream import dialects
+from riffweb.upstream.dialects import callbacks_enabled
+from riffweb.upstream.submit import first_poll, submit_transform
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +83,10 @@ def next_interval(old_progress: int, new_progress: int, since: float, old_interv
 
 
 def _estimate(song: Song, now) -> int:
-    """Without a reported progress, estimate it from the time elapsed."""
+    """API.md, progress: without `process`, estimate progress from the time elapsed."""
     started = song.submitted_at or song.created_at
     elapsed = (now - started).total_seconds()
-    return int(min(95, 100 * elapsed / settings.RIFFWEB_UPSTREAM_EXPECTED_SECONDS))
+    return int(min(95, 100 * elapsed / dialects.current().usual_seconds))
 
 
 def apply_track(
@@ -117,7 +119,7 @@ def apply_track(
         interval = settings.RIFFWEB_CALLBACK_SAFETY_POLL
     else:
         interval = next_interval(song.progress, progress, since, song.poll_interval)
-    song.record_progress(progress, interval, now, settings.RIFFWEB_UPSTREAM_EXPECTED_SECONDS)
+    song.record_progress(progress, interval, now, dialects.current().usual_seconds)
     if batch is None:
         Song.objects.filter(pk=song.pk, status=Song.Status.RUNNING).update(
             **{name: getattr(song, name) for name in Song.CADENCE_FIELDS}

@@ -1,4 +1,4 @@
-"""Auth, moderation, capacity and injected faults (CONTRACT §3 errors, §5 fault injection)."""
+"""Auth, moderation, capacity and injected faults (the errors of riffweb/upstream/API.md)."""
 
 import threading
 import time
