@@ -371,20 +371,18 @@ class Transform(models.Model):
                     **Song.running_fields(now, first_poll), job_id=job[:200], upstream_id=track[:200],
                 )
             for job, track in tracked:  # a dialect that always makes two tracks: another take
-                self.add_take(job, track, now, first_poll)
+                self.add_take(job, track, now, first_poll, beside=waiting[0] if waiting else None)
         return True
 
-    def add_take(self, job: str, track: str, now, first_poll: float) -> "Song":
+    def add_take(self, job: str, track: str, now, first_poll: float, beside: "Song | None") -> "Song":
+        """A track nobody waited for: shown as a further take, in the project of the song
+        whose create made it (a moved song's take never lands in a project it left)."""
         variant = (self.songs.aggregate(top=models.Max("variant"))["top"] or 0) + 1
         return Song.objects.create(
-            transform=self, project=self._take_project(), variant=variant, title=self.title,
-            lyrics=self.lyrics, tags=self.tags, job_id=job[:200], upstream_id=track[:200],
+            transform=self, project_id=beside.project_id if beside else self.project_id, variant=variant,
+            title=self.title, lyrics=self.lyrics, tags=self.tags, job_id=job[:200], upstream_id=track[:200],
             **Song.running_fields(now, first_poll),
         )
-
-    def _take_project(self):
-        # A take belongs where its request's first variant is now (it may have been moved).
-        return self.songs.order_by("variant").values_list("project", flat=True).first() or self.project_id
 
     def requeue_submit(self, delay: float, detail: str) -> None:
         """The service was busy or failing: send the create again after `delay` seconds."""

@@ -170,7 +170,7 @@ def _match_tracks(job_id: str, tracks: list[upstream.Track], now) -> dict[str, S
                 song.match_track(track.id)
                 song.upstream_id = track.id
             else:  # the job made more songs than the request waits for: keep it as a take
-                song = songs[0].transform.add_take(job_id, track.id, now, first_poll())
+                song = songs[0].transform.add_take(job_id, track.id, now, first_poll(), beside=songs[0])
             by_track[track.id] = song
     return by_track
 
@@ -235,6 +235,8 @@ def poll_due(client: upstream.Client, state: UpstreamState) -> int:
     if state.unreachable_since and not songs:
         songs = list(Song.objects.select_related("transform").filter(status=Song.Status.RUNNING)
                      .order_by("next_poll_at")[:1])
+        if not songs:  # nothing left to ask about: no song waits out this outage
+            UpstreamState.reachable_again()
     if not songs:
         return 0
     by_job: dict[str, list[Song]] = {}
