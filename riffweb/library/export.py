@@ -4,25 +4,11 @@ import json
 import tempfile
 import zipfile
 
-from django.forms.models import model_to_dict
 from django.utils.text import slugify
 
-from riffweb.studio.models import Song, Transform
+from riffweb.studio.models import Song
 
-# Bookkeeping of the request's trip upstream: not a parameter a musician chose.
-INTERNAL_FIELDS = {
-    "id", "project", "created_by", "idempotency_key", "status", "upstream_ids", "callback_secret",
-    "attempts", "lease_until", "next_attempt_at", "error", "error_detail", "submitted_at",
-}
 MAX_LINEAGE = 50
-
-
-def request_parameters(transform: Transform) -> dict:
-    fields = [f.name for f in Transform._meta.concrete_fields if f.name not in INTERNAL_FIELDS]
-    params = model_to_dict(transform, fields=fields)
-    params["mode"] = transform.mode
-    params["created_at"] = transform.created_at.isoformat()
-    return params
 
 
 def lineage(song: Song) -> list[dict]:
@@ -55,7 +41,7 @@ def sidecar(song: Song) -> dict:
         "status": song.status,
         "duration": song.duration,
         "audio_format": song.audio_format,
-        "request": request_parameters(song.transform),
+        "request": song.transform.parameters(),
         "lineage": lineage(song),
         "created_at": song.created_at.isoformat(),
         "finished_at": song.finished_at.isoformat() if song.finished_at else None,

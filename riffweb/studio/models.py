@@ -657,6 +657,11 @@ class Song(models.Model):
         self.polls += 1
         self.missing_polls = 0
 
+    def save_cadence(self) -> None:
+        Song.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
+            **{name: getattr(self, name) for name in self.CADENCE_FIELDS}
+        )
+
     def record_done(self, audio_url: str, title: str, lyrics: str, now, counted: bool = True) -> bool:
         """The service finished the track: download it next."""
         fields = dict(

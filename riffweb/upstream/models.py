@@ -63,6 +63,11 @@ class UpstreamState(models.Model):
             cls.objects.filter(pk=cls.SINGLETON).update(last_error_detail=detail[:20000])
 
     @classmethod
+    def use_feed_chunk(cls, size: int) -> None:
+        """The upstream refused longer id lists: every later status call carries at most `size`."""
+        cls.objects.filter(pk=cls.SINGLETON).update(feed_chunk=size)
+
+    @classmethod
     def note_error(cls, detail: str) -> None:
         cls.ensure()
         cls.objects.filter(pk=cls.SINGLETON).update(last_error_detail=detail[:20000])

@@ -121,9 +121,7 @@ def apply_track(
         interval = next_interval(song.progress, progress, since, song.poll_interval)
     song.record_progress(progress, interval, now, dialects.current().usual_seconds)
     if batch is None:
-        Song.objects.filter(pk=song.pk, status=Song.Status.RUNNING).update(
-            **{name: getattr(song, name) for name in Song.CADENCE_FIELDS}
-        )
+        song.save_cadence()
     else:
         batch.append(song)
     return "running"
@@ -257,7 +255,7 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> 
         except upstream.UpstreamInvalid as exc:
             if len(job_ids) > 2:  # the upstream refuses long lists: fall back to pairs for good
                 log.warning("status call refused %d ids; falling back to pairs", len(job_ids))
-                UpstreamState.objects.filter(pk=UpstreamState.SINGLETON).update(feed_chunk=2)
+                UpstreamState.use_feed_chunk(2)
                 state.feed_chunk = 2
                 queue_ = list(_chunks(job_ids, 2)) + [p for rest in queue_ for p in _chunks(rest, 2)]
                 continue
