@@ -384,12 +384,18 @@ class Transform(models.Model):
             **Song.running_fields(now, first_poll),
         )
 
-    def requeue_submit(self, delay: float, detail: str) -> None:
-        """The service was busy or failing: send the create again after `delay` seconds."""
-        Transform.objects.filter(pk=self.pk, status=self.Status.SUBMITTING).update(
-            status=self.Status.QUEUED, lease_until=None,
-            next_attempt_at=timezone.now() + timedelta(seconds=delay), error_detail=detail[:20000],
-        )
+    def requeue_submit(self, delay: float, detail: str, note: str = "") -> None:
+        """The service was busy or failing: send the create again after `delay` seconds.
+
+        `note` tells the waiting variants' cards why they wait (a busy service).
+        """
+        now = timezone.now()
+        with transaction.atomic():
+            Transform.objects.filter(pk=self.pk, status=self.Status.SUBMITTING).update(
+                status=self.Status.QUEUED, lease_until=None,
+                next_attempt_at=now + timedelta(seconds=delay), error_detail=detail[:20000],
+            )
+            self.songs.filter(status=Song.Status.PENDING).exclude(error=note).update(error=note[:500], changed_at=now)
 
     def fail_submission(self, failure: str, detail: str, reason: str = "", only_if: str = "") -> int:
         """The create failed (or its outcome is unknown): end the variants that waited for it.
@@ -420,7 +426,7 @@ class Transform(models.Model):
             if adopted:
                 self.songs.filter(status=Song.Status.FAILED, failure=Failure.UNKNOWN).update(
                     **Song.running_fields(now, first_poll), job_id=(job_ids[0] if job_ids else "")[:200],
-                    error="", error_detail="", failure="", finished_at=None,
+                    error_detail="", failure="", finished_at=None,
                 )
         return bool(adopted)
 
@@ -596,6 +602,8 @@ class Song(models.Model):
         """The one sentence a card shows besides its progress, or ""."""
         if self.status in {self.Status.FAILED, self.Status.TIMED_OUT}:
             return self.error or failure_message(self.failure or Failure.RENDER)
+        if self.status == self.Status.PENDING and self.error:  # why it still waits (a busy service)
+            return self.error
         if unreachable and self.status in {self.Status.PENDING, self.Status.RUNNING}:
             return UNREACHABLE_MESSAGE
         if self.is_slow:
@@ -613,7 +621,7 @@ class Song(models.Model):
     def running_fields(now, first_poll: float) -> dict:
         return dict(
             status=Song.Status.RUNNING, submitted_at=now, next_poll_at=now + timedelta(seconds=first_poll),
-            poll_interval=first_poll, last_progress_at=now, progress=0, missing_polls=0, changed_at=now,
+            poll_interval=first_poll, last_progress_at=now, progress=0, missing_polls=0, changed_at=now, error="",
         )
 
     def retry(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -41,11 +42,14 @@ class UpstreamError(Exception):
 
 
 class UpstreamBusy(UpstreamError):
-    """429: wait `retry_after` seconds, then try again."""
+    """429: wait `retry_after` seconds, then try again. `running_jobs`: how many jobs the
+    account is busy with, when the answer said (None when the provider itself was busy)."""
 
-    def __init__(self, message: str, retry_after: float, detail: str = "", status: int = 429):
+    def __init__(self, message: str, retry_after: float, detail: str = "", status: int = 429,
+                 running_jobs: int | None = None):
         super().__init__(message, detail, status)
         self.retry_after = retry_after
+        self.running_jobs = running_jobs
 
 
 class UpstreamUnavailable(UpstreamError):
@@ -159,6 +163,25 @@ def track_state(word: str) -> str:
     if any(bad in w for bad in ("fail", "error", "flag")):
         return "failed"
     return "running"
+
+
+def busy_jobs(data) -> int | None:
+    """How many jobs a 429 says the account is running (API.md, errors), or None.
+
+    The documented shape lists them per user (`{"<user_id>": [{"job_id", …}, …]}`); an older
+    one says `runningJobs` and "busy executing N jobs"; the provider's own 429 (`{"detail"}`)
+    says nothing about jobs.
+    """
+    if not isinstance(data, dict):
+        return None
+    running = data.get("runningJobs")
+    if isinstance(running, (list, dict)):
+        return len(running)
+    lists = [v for v in data.values() if isinstance(v, list) and all(isinstance(i, dict) for i in v)]
+    if lists:
+        return sum(len(v) for v in lists)
+    found = re.search(r"busy executing (\d+) jobs?", _text(data.get("error")))
+    return int(found.group(1)) if found else None
 
 
 def _number(value) -> float | None:
@@ -290,7 +313,7 @@ class Client:
             retry_after = _number(response.headers.get("Retry-After"))
             if retry_after is None or retry_after < 0:
                 retry_after = random.uniform(10, 30)
-            raise UpstreamBusy("The upstream is busy.", min(retry_after, 600.0), detail)
+            raise UpstreamBusy("The upstream is busy.", min(retry_after, 600.0), detail, running_jobs=busy_jobs(data))
         if code in (401, 403, 596):
             message = (
                 "The upstream refused our token (HTTP 401): check RIFFWEB_UPSTREAM_TOKEN."
@@ -554,15 +577,15 @@ class UseapiClient(Client):
         upload_id = _text(data.get("id")) or _text(data.get("job_id")) or known_id
         if not upload_id:
             raise UpstreamUnavailable("The upstream accepted the upload but sent no id.", json.dumps(data)[:BODY_KEPT])
-        word = _text(data.get("status")).lower()
+        word = _text(data.get("status")).strip().lower()
         if data.get("is_flagged"):
             state = "flagged"
-        elif word in {"complete", "completed", "success", "done"}:
-            state = "ready"
         elif any(bad in word for bad in ("fail", "error")):
             state = "failed"
-        else:
+        elif word in {"", "pending"}:
             state = "pending"
+        else:  # API.md, uploads: usable once its status is anything but pending
+            state = "ready"
         return UploadInfo(
             id=upload_id,
             state=state,

@@ -92,7 +92,7 @@ def submit_transform(transform_id: int) -> str:
         return "unknown"
     except upstream.UpstreamBusy as exc:
         # A busy upstream is not a broken one: wait as long as the deadline allows.
-        return _again(transform, exc.retry_after, exc, busy=True)
+        return _again(transform, exc.retry_after, exc, busy=True, note=busy_note(exc.running_jobs))
     except upstream.UpstreamUnavailable as exc:
         delay = min(300.0, 5.0 * 2 ** (transform.attempts - 1)) * random.uniform(0.8, 1.2)
         return _again(transform, delay, exc)
@@ -112,12 +112,20 @@ def submit_transform(transform_id: int) -> str:
     return "submitted"
 
 
-def _again(transform: Transform, delay: float, exc: upstream.UpstreamError, busy: bool = False) -> str:
+def busy_note(running_jobs: int | None) -> str:
+    if running_jobs:
+        jobs = "1 job" if running_jobs == 1 else f"{running_jobs} jobs"
+        return f"The music service is busy with {jobs}; this one will start when one finishes."
+    return "The music service is busy; this request will start as soon as it has room."
+
+
+def _again(transform: Transform, delay: float, exc: upstream.UpstreamError, busy: bool = False,
+           note: str = "") -> str:
     log.warning("transform %s: upstream said %s; retrying in %.0fs", transform.pk, type(exc).__name__, delay)
     age = (timezone.now() - transform.created_at).total_seconds()
     if age > settings.RIFFWEB_UPSTREAM_DEADLINE or (not busy and transform.attempts >= MAX_SUBMIT_ATTEMPTS):
         transform.fail_submission(Failure.SERVICE, exc.detail)
         return "failed"
-    transform.requeue_submit(delay, exc.detail)
+    transform.requeue_submit(delay, exc.detail, note)
     UpstreamState.note_error(exc.detail)
     return "retry"

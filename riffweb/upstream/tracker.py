@@ -243,7 +243,18 @@ def poll_due(client: upstream.Client, state: UpstreamState) -> int:
     return _poll_jobs(client, state, by_job, size, now)
 
 
+def _halves(items: list) -> list[list]:
+    middle = (len(items) + 1) // 2
+    return [items[:middle], items[middle:]]
+
+
 def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> int:
+    """Ask about the jobs in batches; a batch the upstream chokes on is asked again in halves.
+
+    A refused list (400, 414) makes every later batch a pair; a 5xx or an answer that leaves
+    ids out may be the list's length too, so those ids are asked again in halves at once, and
+    only a batch of one that fails is an outage, or one left out counts towards "lost".
+    """
     calls = 0
     queue_ = list(_chunks(list(by_job), size))
     while queue_ and calls < MAX_CALLS_PER_LOOP * 2:
@@ -254,7 +265,7 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> 
             reports = client.poll(job_ids)
         except upstream.UpstreamInvalid as exc:
             if len(job_ids) > 2:  # the upstream refuses long lists: fall back to pairs for good
-                log.warning("status call refused %d ids; falling back to pairs", len(job_ids))
+                log.warning("status call refused %d ids (HTTP %s); falling back to pairs", len(job_ids), exc.status)
                 UpstreamState.use_feed_chunk(2)
                 state.feed_chunk = 2
                 queue_ = list(_chunks(job_ids, 2)) + [p for rest in queue_ for p in _chunks(rest, 2)]
@@ -270,6 +281,10 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> 
             _back_off(members, now)
             continue
         except upstream.UpstreamError as exc:
+            if len(job_ids) > 1:
+                log.warning("status call about %d ids failed (%s); asking again in halves", len(job_ids), exc)
+                queue_ = _halves(job_ids) + queue_
+                continue
             _unreachable(state, exc, timezone.now())
             return calls
         UpstreamState.call_succeeded()
@@ -277,13 +292,18 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> 
         if state.unreachable_since and UpstreamState.reachable_again():
             state.unreachable_since = None
             Song.objects.poll_now(seen)  # everything waited out the outage: ask about it all now
+        unreported = [j for j in job_ids if j not in reports]
+        if unreported and len(job_ids) > 1:
+            log.info("status call about %d ids answered %d; asking about the rest again", len(job_ids), len(reports))
+            queue_ = [h for h in _halves(unreported) if h] + queue_
         running: list[Song] = []
         for job_id in job_ids:
             tracks = reports.get(job_id)
-            if tracks is None:  # the upstream did not report it: lost after a few such answers
-                for song in by_job[job_id]:
-                    interval = next_interval(song.progress, song.progress, 0, song.poll_interval)
-                    song.note_missing(seen, interval, settings.RIFFWEB_LOST_AFTER_POLLS)
+            if tracks is None:
+                if len(job_ids) == 1:  # not reported even alone: lost after a few such answers
+                    for song in by_job[job_id]:
+                        interval = next_interval(song.progress, song.progress, 0, song.poll_interval)
+                        song.note_missing(seen, interval, settings.RIFFWEB_LOST_AFTER_POLLS)
                 continue
             apply_job(job_id, tracks, seen, known=by_job[job_id], batch=running)
         if running:  # one statement for the whole chunk, not one per song

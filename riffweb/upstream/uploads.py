@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from datetime import timedelta
+from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core import signing
@@ -65,7 +66,7 @@ def send_upload(upload_id: int) -> str:
     try:
         with upload.audio.open("rb") as handle:
             data = b"" if link else handle.read()
-        name = upload.audio.name.rsplit("/", 1)[-1]
+        name = PurePosixPath(upload.audio.name).stem  # API.md, uploads: the name without its extension
         info = client.upload(data, name, CONTENT_TYPES.get(upload.audio_format, "audio/mpeg"), link)
     except (upstream.UpstreamBusy, upstream.UpstreamUnavailable, upstream.UpstreamTimeout) as exc:
         return _again(upload, exc)
