@@ -38,6 +38,19 @@ def main(argv: list[str] | None = None) -> None:
         "--unknown-job", choices=("404", "empty"), default="404",
         help="dialect B's answer for a job it does not know: 404, or 200 with an empty list",
     )
+    parser.add_argument("--fault-rate-596", type=float, default=0.0, help="share of API calls answered 596")
+    parser.add_argument("--retry-after", type=int, default=None, help="send Retry-After: S with every 429")
+    parser.add_argument("--songs-per-job", type=int, default=2, help="songs in one dialect B job")
+    parser.add_argument(
+        "--upload-ready-status", default="completed", help="dialect B's upload status word once processed",
+    )
+    parser.add_argument(
+        "--max-feed-ids", type=int, default=100, help="ids one dialect A feed call takes (0: no limit)",
+    )
+    parser.add_argument(
+        "--feed-overflow", choices=("400", "414", "truncate"), default="400",
+        help="dialect A's answer to a feed with more ids than --max-feed-ids",
+    )
     args = parser.parse_args(argv)
     if args.song_seconds is not None and not 0 < args.song_seconds <= 240:
         parser.error("--song-seconds: must be more than 0 and at most 240")
@@ -60,6 +73,12 @@ def main(argv: list[str] | None = None) -> None:
         song_seconds=args.song_seconds,
         eager_mp3=args.eager_mp3,
         unknown_job=args.unknown_job,
+        fault_rate_596=args.fault_rate_596,
+        retry_after=args.retry_after,
+        songs_per_job=args.songs_per_job,
+        upload_ready_status=args.upload_ready_status,
+        max_feed_ids=args.max_feed_ids or None,
+        feed_overflow=args.feed_overflow,
     )
     server = EngineServer(config).start()
     print(f"riffweb engine listening on {server.url}", flush=True)

@@ -28,7 +28,7 @@ from .composer import SongSpec, stable_seed
 from .jobs import SUCCESS, Job, JobStore, RenderFailed, Upload, new_id
 from .store import AudioStore
 from .transforms import Stems
-from .web import ApiError, Request, Response, json_response
+from .web import ApiError, Request, Response, iso_time, json_response
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,12 @@ CALLBACK_TIMEOUT = 3.0
 AUTHENTICATED = {"create", "feed", "upload", "download"}
 FAULTABLE = {"create", "feed", "upload"}
 UNKNOWN_JOB_ANSWERS = ("404", "empty")
+FEED_OVERFLOWS = ("400", "414", "truncate")
+ACCOUNT_ERROR = {
+    "error": "Your Riffusion account has pending error: sign in to the account and settle it, then retry.",
+    "code": 596,
+}
+PROVIDER_BUSY = {"detail": "Too Many Requests"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,10 @@ class EngineConfig:
     fault_rate_429: float = 0.0
     fault_rate_5xx: float = 0.0
     fault_rate_malformed: float = 0.0
+    # Share of API calls of any kind (downloads too) answered 596: the account needs its operator.
+    fault_rate_596: float = 0.0
+    # Seconds sent as Retry-After with every 429 (None: no header, as the documentation shows none).
+    retry_after: int | None = None
     latency: float = 0.0
     moderation_words: tuple[str, ...] = ()
     fail_render_words: tuple[str, ...] = ()
@@ -70,6 +80,14 @@ class EngineConfig:
     # Dialect B's answer to `GET music?id=` for a job it does not know (never made, or
     # forgotten): "404" with an error body, or "empty": 200 with [] as some gateways do.
     unknown_job: str = "404"
+    # Songs in one dialect B job (the API leaves the number open; 1 = a job holds one song).
+    songs_per_job: int = 2
+    # The status word dialect B's upload reports once processed ("complete" also appears).
+    upload_ready_status: str = "completed"
+    # Dialect A's feed takes at most this many ids per call (None: any number); more answer
+    # as feed_overflow says: "400", "414" (URI too long) or "truncate" (fewer tracks, 200).
+    max_feed_ids: int | None = 100
+    feed_overflow: str = "400"
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,12 @@ class EngineApp:
     def __init__(self, config: EngineConfig):
         if config.unknown_job not in UNKNOWN_JOB_ANSWERS:
             raise ValueError(f"unknown_job: must be one of {', '.join(UNKNOWN_JOB_ANSWERS)}")
+        if config.feed_overflow not in FEED_OVERFLOWS:
+            raise ValueError(f"feed_overflow: must be one of {', '.join(FEED_OVERFLOWS)}")
+        if config.songs_per_job < 1:
+            raise ValueError("songs_per_job: must be at least 1")
+        if config.max_feed_ids is not None and config.max_feed_ids < 1:
+            raise ValueError("max_feed_ids: must be at least 1, or None for no limit")
         self.config = config
         if config.data_dir:
             root, self._temp_root = Path(config.data_dir), None
@@ -116,6 +140,7 @@ class EngineApp:
         self.jobs = JobStore(self.store, config.render_delay, config.render_workers)
         self.jobs.on_change = self._job_changed
         self._faults = random.Random(config.seed_faults)
+        self._account_faults = random.Random(config.seed_faults + 596)
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._callbacks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-callback")
@@ -152,7 +177,10 @@ class EngineApp:
                     self._guard(request, kind)
                 return handler(self, request, **match.groupdict())
             except ApiError as exc:
-                return exc.response()
+                answer = exc.response()
+                if exc.status == 429 and self.config.retry_after is not None:
+                    answer.headers["Retry-After"] = str(self.config.retry_after)
+                return answer
             except Exception:  # a bug must answer 500, never kill the connection thread silently
                 log.exception("engine error on %s %s", request.method, request.path)
                 return json_response({"error": "Internal engine error", "code": 500}, 500)
@@ -168,15 +196,20 @@ class EngineApp:
             if not hmac.compare_digest(given.encode(), f"Bearer {self.config.token}".encode()):
                 self.count("unauthorized")
                 raise ApiError(401, UNAUTHORIZED)
-        if kind not in FAULTABLE:
-            return
-        with self._lock:
-            roll = self._faults.random()
-            code = self._faults.choice((500, 502, 503))
         cfg = self.config
+        roll, code, account_roll = 1.0, 500, 1.0
+        with self._lock:
+            if kind in FAULTABLE:
+                roll = self._faults.random()
+                code = self._faults.choice((500, 502, 503))
+            if cfg.fault_rate_596 > 0:  # its own dice: the other faults' sequence stays the same
+                account_roll = self._account_faults.random()
+        if account_roll < cfg.fault_rate_596:
+            self.count("fault_596")
+            raise ApiError(596, dict(ACCOUNT_ERROR))
         if roll < cfg.fault_rate_429:
             self.count("fault_429")
-            raise ApiError(429, {"detail": "Too Many Requests"})
+            raise ApiError(429, dict(PROVIDER_BUSY))
         if roll < cfg.fault_rate_429 + cfg.fault_rate_5xx:
             self.count("fault_5xx")
             raise ApiError(code, {"error": "Injected upstream failure", "code": code})
@@ -215,15 +248,28 @@ class EngineApp:
             self.count("moderated")
             raise ApiError(422, dict(MODERATED))
 
-    def check_capacity(self, user_id: str, max_jobs: int | None = None) -> None:
+    def check_capacity(self, user_id: str, max_jobs: int | None = None, *, accounts: bool = False) -> None:
+        """429 when the engine is full, or the account has `max_jobs` running.
+
+        With `accounts` (dialect B, a gateway of accounts) the body names the account and lists
+        its running jobs; otherwise it is the provider's own `{"detail": ...}`.
+        """
         running = self.jobs.running_jobs()
         mine = self.jobs.running_jobs(user_id)
-        if len(running) >= self.config.max_jobs or (max_jobs is not None and len(mine) >= max_jobs):
-            self.count("busy")
-            raise ApiError(
-                429,
-                {"error": f"Account {user_id} is busy executing {len(mine)} jobs", "runningJobs": mine, "code": 429},
-            )
+        if len(running) < self.config.max_jobs and (max_jobs is None or len(mine) < max_jobs):
+            return
+        self.count("busy")
+        if not accounts:
+            raise ApiError(429, dict(PROVIDER_BUSY))
+        listed = [
+            {"user_id": job.user_id, "job_id": job.id, "started": iso_time(job.created_at),
+             "replyUrl": job.reply_url, "replyRef": job.reply_ref}
+            for job in mine
+        ]
+        raise ApiError(
+            429,
+            {"error": f"Account {user_id} is busy executing {len(mine)} jobs", "runningJobs": {user_id: listed}, "code": 429},
+        )
 
     def source(self, riff_id: str, upload_id: str, prefix: str, riff_name: str = "riff_id") -> Source | None:
         """The track or upload a transform starts from; 400s name the offending field."""
@@ -265,6 +311,7 @@ class EngineApp:
         params: dict | None = None,
         reply_url: str | None = None,
         reply_ref: str | None = None,
+        songs: int = 2,
     ) -> Job:
         fail = _contains_any(fail_texts, self.config.fail_render_words)
         if self.config.song_seconds is not None:
@@ -284,7 +331,7 @@ class EngineApp:
             title=title,
             tags=tags,
             lyrics=lyrics,
-            works=[work(0), work(1)],
+            works=[work(variant) for variant in range(songs)],
             transform=transform,
             parent_riff_id=source.id if source and source.kind == "riff" else None,
             audio_upload_id=source.id if source and source.kind == "upload" else None,

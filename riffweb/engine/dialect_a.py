@@ -15,7 +15,6 @@ from .web import ApiError, Request, flag, json_response, number, text
 
 MODELS = ("FUZZ-1.0", "FUZZ-1.1", "FUZZ-1.0 Pro", "FUZZ-1.1 Pro")
 TRANSFORMS = ("cover", "extend", "inpaint", "swap_vocals", "swap_sound")
-MAX_FEED_IDS = 100
 
 
 def _model(body: dict) -> str:
@@ -137,8 +136,13 @@ def feed(app, request: Request, ids: str):
     wanted = [i for i in ids.split(",") if i.strip()]
     if not wanted:
         raise ApiError.bad("ids: give one or more track ids joined by commas")
-    if len(wanted) > MAX_FEED_IDS:
-        raise ApiError.bad(f"ids: at most {MAX_FEED_IDS} per call")
+    limit = app.config.max_feed_ids
+    if limit is not None and len(wanted) > limit:
+        if app.config.feed_overflow == "414":
+            raise ApiError(414, {"detail": "Request-URI Too Long"})
+        if app.config.feed_overflow == "400":
+            raise ApiError.bad(f"ids: at most {limit} per call")
+        wanted = wanted[:limit]  # "truncate": a quiet answer with fewer tracks than asked
     # A forgotten track is left out, as a service that dropped a job does; an id that was
     # never ours answers failed, so a poller stops asking.
     return json_response(

@@ -1,7 +1,8 @@
 """Dialect B (`/v1/riffusion/music/...`): compose, prompt, status, upload, download.
 
-Shapes follow riffweb/upstream/API.md, dialect B. A create answers {"job_id", "user_id"}; the job's two
-songs are listed by `GET /v1/riffusion/music/?id=<job_id>` (a song id works too).
+Shapes follow riffweb/upstream/API.md, dialect B. A create answers {"job_id", "user_id"}; the
+job's songs (two, or `songs_per_job`) are listed by `GET /v1/riffusion/music/?id=<job_id>` (a
+song id works too).
 
 Callbacks: with `replyUrl`, every status change of a job's songs (queued, processing,
 completed or failed) POSTs this JSON to replyUrl, from a background thread with a
@@ -15,13 +16,13 @@ where each song is exactly the object `GET /v1/riffusion/music/?id=` returns.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 from .composer import Prompt, SongSpec
 from .jobs import FAILED, PROCESS, QUEUED, SUCCESS, Job, Track
 from .topics import derive
-from .web import ApiError, Request, Response, flag, json_response, number, text
+from .web import ApiError, Request, Response, flag, iso_time, json_response, number, text
 
+MODELS = ("FUZZ-0.8",)
 TRANSFORMS = ("cover", "extend", "inpaint")
 STATUS_WORDS = {QUEUED: "queued", PROCESS: "processing", SUCCESS: "completed", FAILED: "failed"}
 UPLOAD_TYPES = {
@@ -38,6 +39,9 @@ MAX_UPLOAD = 50 * 1024 * 1024
 
 
 def _common(body: dict) -> dict:
+    model = text(body, "model", max_length=100)
+    if model and model not in MODELS:
+        raise ApiError.bad(f"model: must be one of {', '.join(MODELS)}")
     reply_url = text(body, "replyUrl", max_length=1024)
     if reply_url and not reply_url.startswith(("http://", "https://")):
         raise ApiError.bad("replyUrl: must be an http(s) URL")
@@ -53,7 +57,6 @@ def _common(body: dict) -> dict:
 def create_compose(app, request: Request):
     body = request.form()
     common = _common(body)
-    text(body, "model", max_length=100)
     lyrics = text(body, "lyrics")
     title = text(body, "title", max_length=200)
     prompts = []
@@ -98,7 +101,7 @@ def create_compose(app, request: Request):
         params.update(start=start, end=end)
 
     user_id = common["user_id"] or app.config.user_id
-    app.check_capacity(user_id, common["max_jobs"])
+    app.check_capacity(user_id, common["max_jobs"], accounts=True)
     spec = SongSpec(
         prompts=prompts,
         lyrics=lyrics,
@@ -122,6 +125,7 @@ def create_compose(app, request: Request):
         params=params,
         reply_url=common["reply_url"],
         reply_ref=common["reply_ref"],
+        songs=app.config.songs_per_job,
     )
     return json_response({"job_id": job.id, "user_id": user_id})
 
@@ -129,12 +133,11 @@ def create_compose(app, request: Request):
 def create_prompt(app, request: Request):
     body = request.form()
     common = _common(body)
-    text(body, "model", max_length=100)
     theme = text(body, "prompt", required=True, max_length=1000)
     seed = number(body, "seed", 0, 2147483647, integer=True)
     app.moderate(theme)
     user_id = common["user_id"] or app.config.user_id
-    app.check_capacity(user_id, common["max_jobs"])
+    app.check_capacity(user_id, common["max_jobs"], accounts=True)
     title, lyrics, tag = derive(theme)
     spec = SongSpec(prompts=[Prompt(tag)], lyrics=lyrics, instrumental=common["instrumental"], seed=app.seed_for(body, seed))
     job = app.create(
@@ -147,6 +150,7 @@ def create_prompt(app, request: Request):
         fail_texts=(theme,),
         reply_url=common["reply_url"],
         reply_ref=common["reply_ref"],
+        songs=app.config.songs_per_job,
     )
     return json_response({"job_id": job.id, "user_id": user_id})
 
@@ -170,7 +174,7 @@ def song_object(app, track: Track, base_url: str) -> dict:
         "audio_upload_id": track.audio_upload_id,
         "simple_waveform": track.waveform if done else [],
         "metadata": track.music if done else {},
-        "created_at": _iso(track.created_at),
+        "created_at": iso_time(track.created_at),
     }
     if track.status == FAILED:
         out["error"] = track.error
@@ -235,7 +239,7 @@ def upload_status(app, request: Request):
         {
             "id": f"{item.id}:{item.transcription_id}",
             "audio_upload_id": item.id,
-            "status": "complete" if time.time() >= item.ready_at else "pending",
+            "status": app.config.upload_ready_status if time.time() >= item.ready_at else "pending",
             "is_flagged": False,
             "lyrics": "",
             "transcribed_lyrics": "",
@@ -273,6 +277,3 @@ def download(app, request: Request):
     ctype = "audio/mpeg" if fmt == "mp3" else "audio/wav"
     return Response(200, path.read_bytes(), ctype, {"Content-Disposition": f'attachment; filename="{track.id}.{fmt}"'})
 
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")

@@ -108,17 +108,15 @@ class JobStore:
 
     # Creating ---------------------------------------------------------------------
 
-    def running_jobs(self, user_id: str | None = None) -> dict[str, int]:
-        """Unfinished job ids (with their unfinished track count), optionally per user."""
+    def running_jobs(self, user_id: str | None = None) -> list[Job]:
+        """Jobs with a track still unfinished, oldest first, optionally of one user."""
         with self.lock:
-            out = {}
-            for job in self.jobs.values():
-                if user_id is not None and job.user_id != user_id:
-                    continue
-                left = sum(1 for t in job.track_ids if not self.tracks[t].finished)
-                if left:
-                    out[job.id] = left
-            return out
+            return [
+                job
+                for job in self.jobs.values()
+                if (user_id is None or job.user_id == user_id)
+                and any(not self.tracks[t].finished for t in job.track_ids)
+            ]
 
     def submit(
         self,

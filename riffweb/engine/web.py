@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import parse_qsl
@@ -56,6 +57,11 @@ class Response:
 
 def json_response(data, status: int = 200) -> Response:
     return Response(status, json.dumps(data).encode())
+
+
+def iso_time(ts: float) -> str:
+    """A Unix time as the API writes times: ISO 8601 in UTC with a Z."""
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 class ApiError(Exception):

@@ -128,7 +128,7 @@ def test_upload_audio_takes_raw_bytes_and_reports_transcription_status(engine):
     assert body["id"] == f"{body['audio_upload_id']}:{body['transcription_job_id']}"
     assert body["is_flagged"] is False
     status = requests.get(engine.url + MUSIC + "upload-audio/", params={"id": body["id"]}).json()
-    assert status["status"] == "complete" and status["audio_upload_id"] == body["audio_upload_id"]
+    assert status["status"] == "completed" and status["audio_upload_id"] == body["audio_upload_id"]
     assert status["duration_s"] == pytest.approx(31.0, abs=0.01)
     songs = compose(engine, transform="extend", audio_upload_id=body["audio_upload_id"], extend_after_seconds=10)
     assert songs[0]["status"] == "completed" and songs[0]["audio_upload_id"] == body["audio_upload_id"]

@@ -61,10 +61,13 @@ def test_a_full_queue_answers_429_with_running_jobs():
         mine = post(server, COMPOSE, {"prompt_1": "pop", "duration": 30, "user_id": "ana", "maxJobs": 1})
         assert mine.status_code == 429
         body = mine.json()
-        assert body["code"] == 429 and "busy executing 1 jobs" in body["error"]
-        assert list(body["runningJobs"]) == [first.json()["job_id"]]
+        assert body["code"] == 429 and body["error"] == "Account ana is busy executing 1 jobs"
+        [running] = body["runningJobs"]["ana"]
+        assert running["user_id"] == "ana" and running["job_id"] == first.json()["job_id"]
+        assert running["started"].endswith("Z") and running["replyUrl"] is None and running["replyRef"] is None
+        assert "Retry-After" not in mine.headers  # the documentation shows no such header
         full = post(server, "/riffusion/generate", SHORT)
-        assert full.status_code == 429 and full.json()["code"] == 429
+        assert full.status_code == 429 and full.json() == {"detail": "Too Many Requests"}
 
 
 def test_injected_faults_follow_their_rates_and_repeat_with_the_same_seed():
