@@ -168,18 +168,19 @@ def track_state(word: str) -> str:
 def busy_jobs(data) -> int | None:
     """How many jobs a 429 says the account is running (API.md, errors), or None.
 
-    The documented shape lists them per user (`{"<user_id>": [{"job_id", …}, …]}`); an older
-    one says `runningJobs` and "busy executing N jobs"; the provider's own 429 (`{"detail"}`)
-    says nothing about jobs.
+    The jobs are listed per account (`{"<user_id>": [{"job_id", …}, …]}`), at the top level
+    or under `runningJobs`; an older answer only says "busy executing N jobs"; the provider's
+    own 429 (`{"detail"}`) says nothing about jobs.
     """
     if not isinstance(data, dict):
         return None
-    running = data.get("runningJobs")
-    if isinstance(running, (list, dict)):
-        return len(running)
-    lists = [v for v in data.values() if isinstance(v, list) and all(isinstance(i, dict) for i in v)]
-    if lists:
-        return sum(len(v) for v in lists)
+    for listing in (data.get("runningJobs"), data):
+        if isinstance(listing, list):
+            return len(listing)
+        if isinstance(listing, dict):
+            lists = [v for v in listing.values() if isinstance(v, list)]
+            if lists:
+                return sum(len(v) for v in lists)
     found = re.search(r"busy executing (\d+) jobs?", _text(data.get("error")))
     return int(found.group(1)) if found else None
 

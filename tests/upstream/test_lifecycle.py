@@ -20,7 +20,7 @@ DIALECTS = ["riffusion", "useapi"]
 
 def request_for(project, owner, dialect: str, **fields) -> Transform:
     if dialect == "useapi":
-        fields = {"mode": Transform.Mode.COMPOSE, "prompts": [{"text": "piano"}], **fields}
+        fields = {"mode": Transform.Mode.COMPOSE, "prompts": [{"text": "piano"}], "model": "FUZZ-0.8", **fields}
     return make_request(project, owner, dialect=dialect, **fields)
 
 
