@@ -209,7 +209,8 @@ RIFFWEB_UPSTREAM_FEED_CHUNK = int(env("RIFFWEB_UPSTREAM_FEED_CHUNK", "100"))  # 
 RIFFWEB_UPSTREAM_DEADLINE = float(env("RIFFWEB_UPSTREAM_DEADLINE", str(20 * 60)))
 # Status answers in a row that leave a song out before it is shown as lost (with a retry).
 RIFFWEB_LOST_AFTER_POLLS = int(env("RIFFWEB_LOST_AFTER_POLLS", "6"))
-RIFFWEB_UPSTREAM_EXPECTED_SECONDS = float(env("RIFFWEB_UPSTREAM_EXPECTED_SECONDS", "60"))
+# Empty: each dialect's own usual time (riffweb/upstream/dialects.py).
+RIFFWEB_UPSTREAM_EXPECTED_SECONDS = float(env("RIFFWEB_UPSTREAM_EXPECTED_SECONDS")) if env("RIFFWEB_UPSTREAM_EXPECTED_SECONDS") else None
 RIFFWEB_POLL_FIRST = float(env("RIFFWEB_POLL_FIRST", "3"))
 RIFFWEB_POLL_MIN = float(env("RIFFWEB_POLL_MIN", "1"))
 RIFFWEB_POLL_MAX = float(env("RIFFWEB_POLL_MAX", "20"))

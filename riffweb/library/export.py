@@ -11,16 +11,21 @@ from riffweb.studio.models import Song
 MAX_LINEAGE = 50
 
 
-def lineage(song: Song) -> list[dict]:
-    """The song's ancestors, nearest first: the songs or upload each request started from."""
+def lineage(song: Song, visible: set[int]) -> list[dict]:
+    """The song's ancestors, nearest first: the songs or upload each request started from.
+
+    The chain stops at the first ancestor in a project outside `visible` (the projects the
+    person exporting may see): a moved song never reveals where it came from.
+    """
     chain, seen, transform = [], {song.pk}, song.transform
     while transform is not None and len(chain) < MAX_LINEAGE:
         if transform.source_upload_id:
             upload = transform.source_upload
-            chain.append({"upload": upload.pk, "title": upload.title})
+            if upload.project_id in visible:
+                chain.append({"upload": upload.pk, "title": upload.title})
             break
         source = transform.source_song
-        if source is None or source.pk in seen:
+        if source is None or source.pk in seen or source.project_id not in visible:
             break
         seen.add(source.pk)
         chain.append({"song": source.pk, "title": source.display_title,
@@ -29,7 +34,12 @@ def lineage(song: Song) -> list[dict]:
     return chain
 
 
-def sidecar(song: Song) -> dict:
+def sidecar(song: Song, visible: set[int]) -> dict:
+    request = song.transform.parameters()
+    for name, project_id in (("source_song", song.transform.source_song and song.transform.source_song.project_id),
+                             ("source_upload", song.transform.source_upload and song.transform.source_upload.project_id)):
+        if project_id not in visible:
+            request[name] = None
     return {
         "id": song.pk,
         "title": song.display_title,
@@ -41,20 +51,23 @@ def sidecar(song: Song) -> dict:
         "status": song.status,
         "duration": song.duration,
         "audio_format": song.audio_format,
-        "request": song.transform.parameters(),
-        "lineage": lineage(song),
+        "request": request,
+        "lineage": lineage(song, visible),
         "created_at": song.created_at.isoformat(),
         "finished_at": song.finished_at.isoformat() if song.finished_at else None,
     }
 
 
-def write_zip(songs: list[Song]):
-    """A temporary file holding the zip, rewound; it spills to disk past 16 MiB."""
+def write_zip(songs: list[Song], visible: set[int]):
+    """A temporary file holding the zip, rewound; it spills to disk past 16 MiB.
+
+    `visible`: the ids of the projects the person exporting may see (access.projects_for).
+    """
     out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
     with zipfile.ZipFile(out, "w") as archive:
         for song in songs:
             stem = f"{song.pk}-{slugify(song.display_title) or 'song'}-{song.variant_label.lower()}"
-            data = json.dumps(sidecar(song), indent=2, ensure_ascii=False, default=str)
+            data = json.dumps(sidecar(song, visible), indent=2, ensure_ascii=False, default=str)
             archive.writestr(f"{stem}.json", data, compress_type=zipfile.ZIP_DEFLATED)
             if song.is_playable:
                 with song.audio.open("rb") as audio:

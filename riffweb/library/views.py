@@ -252,7 +252,8 @@ def download_zip(request: HtmxHttpRequest) -> HttpResponse:
         return _bulk_done(request, errors=error.messages)
     songs = access.get_songs_for(request.user, ids)
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    return FileResponse(write_zip(songs), as_attachment=True, filename=f"riffweb-songs-{stamp}.zip",
+    visible = set(access.projects_for(request.user).values_list("pk", flat=True))
+    return FileResponse(write_zip(songs, visible), as_attachment=True, filename=f"riffweb-songs-{stamp}.zip",
                         content_type="application/zip")
 
 

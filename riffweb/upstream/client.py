@@ -19,7 +19,7 @@ import requests
 from django.conf import settings
 
 from riffweb.upstream import dialects
-from riffweb.upstream.dialects import DIALECTS, RIFFUSION, USEAPI
+from riffweb.upstream.dialects import RIFFUSION, USEAPI
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,6 @@ CREATE_TIMEOUT = (3.05, 30)
 STATUS_TIMEOUT = (3.05, 10)
 UPLOAD_TIMEOUT = (3.05, 120)
 
-DEFAULT_MODEL = {name: dialect.default_model for name, dialect in DIALECTS.items()}
 BODY_KEPT = 4000
 
 
@@ -360,6 +359,12 @@ class Client:
     def _create_payload(self, req: Request) -> tuple[str, dict]:
         raise NotImplementedError
 
+    def model(self, req: Request) -> str:
+        """The model asked for, or the dialect's default when none was (or the request was
+        made for the other dialect, before the site switched, and names a model this one lacks)."""
+        offered = dialects.get(self.dialect)
+        return req.model if req.model in offered.models else offered.default_model
+
     def _jobs(self, job_ids: list[str]) -> list[Job]:
         raise NotImplementedError
 
@@ -419,7 +424,7 @@ class RiffusionClient(Client):
         return [Job(i, i) for i in job_ids]
 
     def _create_payload(self, req: Request) -> tuple[str, dict]:
-        model = req.model or DEFAULT_MODEL[RIFFUSION]
+        model = self.model(req)
         if req.mode == "inspiration":
             return "/riffusion/generate/topic", {
                 "model": model, "topic": req.topic, "instrumental": req.instrumental
@@ -531,7 +536,7 @@ class UseapiClient(Client):
                     payload["replace_end_seconds"] = req.replace_end
         else:
             raise UpstreamInvalid(f"This upstream cannot do {req.mode.replace('_', ' ')}.")
-        payload["model"] = req.model or DEFAULT_MODEL[USEAPI]
+        payload["model"] = self.model(req)
         if req.seed is not None:
             payload["seed"] = max(0, min(2147483647, int(req.seed)))
         if req.reply_url:

@@ -6,8 +6,8 @@ import zipfile
 
 from django.urls import reverse
 
-from riffweb.studio.models import Project, Transform
-from tests.conftest import finish_song, make_request
+from riffweb.studio.models import Membership, Project, Transform
+from tests.conftest import add_member, finish_song, make_request
 
 
 def test_the_zip_has_audio_and_a_sidecar_per_song(owner_client, owner, project, done_song):
@@ -43,3 +43,20 @@ def test_a_zip_of_nothing_says_what_to_do(owner_client, done_song):
     response = owner_client.post(reverse("library:download_zip"), {"next": "/library/"}, follow=True)
     assert response.status_code == 200
     assert "Tick the songs to download first." in response.content.decode()
+
+
+def test_a_moved_songs_zip_does_not_reveal_the_project_it_came_from(client, owner, project, done_song):
+    """An editor of both projects moved a cover into a project a newcomer can see; the source
+    stayed behind in a project the newcomer cannot."""
+    elsewhere = Project.create_for(owner, name="Open room")
+    child = make_request(project, owner, title="Cover of it", mode=Transform.Mode.COVER, source_song=done_song)
+    cover = finish_song(child.songs.get(variant=0))
+    cover.project = elsewhere
+    cover.save(update_fields=["project"])
+    newcomer = add_member(elsewhere, "nina", Membership.Role.VIEWER)
+    client.force_login(newcomer)
+    response = client.post(reverse("library:download_zip"), {"songs": [cover.pk]})
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    sidecar = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith(".json"))))
+    assert sidecar["lineage"] == [] and sidecar["request"]["source_song"] is None
+    assert done_song.display_title not in json.dumps(sidecar).replace(sidecar["title"], "")
