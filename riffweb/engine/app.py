@@ -65,6 +65,9 @@ class EngineConfig:
     # Encode each track's MP3 when its render finishes, like a hosted upstream whose
     # file exists when it says done (default: on first download).
     eager_mp3: bool = False
+    # Longest upload the engine decodes (a hosted service has a limit too; without one a
+    # small file holding hours of audio takes gigabytes).
+    max_audio_seconds: float = audio.MAX_SECONDS
 
 
 @dataclass(frozen=True)
@@ -295,9 +298,9 @@ class EngineApp:
 
     def add_upload(self, data: bytes, file_name: str, field: str) -> Upload:
         try:
-            decoded = audio.decode(data)
-        except audio.AudioError:
-            raise ApiError.bad(f"{field}: not audio we can read (mp3, m4a or wav)") from None
+            decoded = audio.decode(data, max_seconds=self.config.max_audio_seconds)
+        except audio.AudioError as exc:
+            raise ApiError.bad(f"{field}: not audio we take. {exc}") from None
         stems = transforms.upload_stems(decoded.samples, decoded.sample_rate)
         upload_id = new_id()
         duration, _ = self.store.save(upload_id, stems)

@@ -9,7 +9,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from riffweb import queue
 from riffweb.studio import access, mode_views
-from riffweb.studio.audio_response import audio_response
+from riffweb.audio_response import audio_response
 from riffweb.studio.forms import ProjectForm
 from riffweb.studio.models import Song, Transform
 from riffweb.upstream.submit import retry_transform

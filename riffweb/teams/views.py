@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from riffweb.studio import access
-from riffweb.studio.audio_response import audio_response
+from riffweb.audio_response import audio_response
 from riffweb.studio.models import Invitation, Membership, Song, Transform, Upload
 from riffweb.teams.forms import GuestLinkForm, InviteForm, RoleForm
 

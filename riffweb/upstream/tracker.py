@@ -356,12 +356,12 @@ def download_song(song_id: int) -> str:
             allow_private=upstream_is_local(),
         )
         t1 = time.monotonic()
-        decoded = audio.decode(tmp)
+        checked = audio.check(tmp, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
         t2 = time.monotonic()
     except (FetchError, audio.AudioError) as exc:
         tmp.unlink(missing_ok=True)
         return _download_failed(song, str(exc))
-    ext = decoded.format if decoded.format in {"mp3", "wav", "m4a", "ogg", "flac", "aac"} else "bin"
+    ext = checked.format
     name = f"songs/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{ext}"
     final = Path(default_storage.path(name))
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -370,8 +370,8 @@ def download_song(song_id: int) -> str:
         status=Song.Status.DONE,
         audio=name,
         audio_format=ext,
-        duration=round(decoded.duration, 3),
-        peaks=audio.peaks(decoded.samples),
+        duration=round(checked.duration, 3),
+        peaks=checked.peaks,
         progress=100,
         finished_at=timezone.now(),
         lease_until=None,

@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from riffweb import audio
 from riffweb.studio.models import Upload
 from riffweb.upstream import client as upstream
 from riffweb.upstream.models import UpstreamState
@@ -28,7 +29,6 @@ LEASE = timedelta(seconds=180)
 MAX_ATTEMPTS = 6
 PENDING_LIMIT = timedelta(minutes=10)  # CONTRACT §3: still pending after 10 minutes → never
 LINK_SALT = "riffweb.upstream.upload-file"
-CONTENT_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "wav": "audio/wav"}
 
 NO_PUBLIC_URL = (
     "This music service fetches uploads from a link to riffweb, and riffweb does not know its "
@@ -74,7 +74,7 @@ def send_upload(upload_id: int) -> str:
         with upload.audio.open("rb") as handle:
             data = handle.read()
         name = upload.audio.name.rsplit("/", 1)[-1]
-        info = client.upload_bytes(data, name, CONTENT_TYPES.get(upload.audio_format, "audio/mpeg"))
+        info = client.upload_bytes(data, name, audio.CONTENT_TYPES.get(upload.audio_format, "audio/mpeg"))
     except (upstream.UpstreamBusy, upstream.UpstreamUnavailable, upstream.UpstreamTimeout) as exc:
         return _again(upload, exc)
     except upstream.UpstreamAuthError as exc:
