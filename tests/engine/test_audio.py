@@ -142,7 +142,7 @@ def test_the_header_is_read_without_decoding():
 def test_what_the_allow_list_refuses_is_refused_by_check_and_decode(build, message):
     data = build()
     for gate in (audio.check, audio.decode, audio.probe):
-        with pytest.raises(audio.AudioError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        with pytest.raises(audio.AudioError, match=re.escape(message)):
             gate(data)
 
 
