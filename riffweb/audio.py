@@ -419,6 +419,23 @@ def encode_mp3(samples: np.ndarray, sample_rate: int, bitrate: int = 192) -> byt
     return b"".join(chunks)
 
 
+def encode_preview(source: str | Path | bytes, *, bitrate: int = 96, max_seconds: float = MAX_SECONDS) -> bytes:
+    """A lower-bitrate MP3 of an admitted file, encoded as it decodes (memory stays flat):
+    what a listen-only guest hears instead of the master."""
+    encoder = None
+    chunks = []
+    for _header, frame in _frames(source, max_seconds, FORMATS):
+        if encoder is None:
+            encoder = lameenc.Encoder()
+            encoder.set_bit_rate(bitrate)
+            encoder.set_in_sample_rate(frame.sample_rate)
+            encoder.set_channels(2)
+            encoder.set_quality(7)
+        chunks.append(bytes(encoder.encode(_stereo_int16(_frame_to_array(frame)).tobytes())))
+    chunks.append(bytes(encoder.flush()))
+    return b"".join(chunks)
+
+
 def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
     """Encode to 16-bit PCM WAV (stereo)."""
     pcm = _stereo_int16(samples)

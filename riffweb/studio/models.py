@@ -6,10 +6,13 @@ from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+
+from riffweb import audio
 
 
 class Project(models.Model):
@@ -227,6 +230,9 @@ class Song(models.Model):
 
     audio = models.FileField(upload_to="songs/%Y/%m/", blank=True)
     audio_format = models.CharField(max_length=10, blank=True)
+    # What listen-only guest links stream instead of the master: a 96 kbps MP3, made on the
+    # first such play and kept (ensure_preview).
+    preview = models.FileField(upload_to="previews/%Y/%m/", blank=True)
     duration = models.FloatField(null=True, blank=True)
     peaks = models.JSONField(default=list, blank=True)
     # Where the finished track can be fetched; used once to copy it into our storage.
@@ -290,6 +296,17 @@ class Song(models.Model):
     @property
     def is_playable(self) -> bool:
         return self.status == self.Status.DONE and bool(self.audio)
+
+    def ensure_preview(self):
+        """The listen-only copy, encoded once; safe when two guests press play at once."""
+        if self.preview:
+            return self.preview
+        data = audio.encode_preview(self.audio.path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+        self.preview.save(f"{self.pk}-preview.mp3", ContentFile(data), save=False)
+        if not Song.objects.filter(pk=self.pk, preview="").update(preview=self.preview.name):
+            self.preview.storage.delete(self.preview.name)  # the other guest's copy won
+            self.refresh_from_db(fields=["preview"])
+        return self.preview
 
     def download_name(self) -> str:
         stem = slugify(self.display_title) or "song"
