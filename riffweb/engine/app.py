@@ -300,7 +300,7 @@ class EngineApp:
         try:
             decoded = audio.decode(data, max_seconds=self.config.max_audio_seconds)
         except audio.AudioError as exc:
-            raise ApiError.bad(f"{field}: not audio we take. {exc}") from None
+            raise ApiError.bad(f"{field}: not audio we can read or accept. {exc}") from None
         stems = transforms.upload_stems(decoded.samples, decoded.sample_rate)
         upload_id = new_id()
         duration, _ = self.store.save(upload_id, stems)

@@ -172,7 +172,7 @@ def test_the_engine_refuses_a_bomb_upload(engine, trusted_dir):
     answer = post(engine, "/riffusion/upload", {"url": (trusted_dir / "bomb.m4a").as_uri()})
     assert answer.status_code == 400
     assert answer.json()["error"] == (
-        "url: not audio we take. This audio is 60 minutes long; the limit is 10 minutes. Trim it and try again."
+        "url: not audio we can read or accept. This audio is 60 minutes long; the limit is 10 minutes. Trim it and try again."
     )
 
 
