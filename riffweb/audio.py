@@ -1,14 +1,21 @@
-"""Neutral audio helpers: decode, probe, draw peaks, encode.
+"""Neutral audio helpers: check, decode, draw peaks, encode.
 
 Shared by the local engine (which renders and transforms audio) and by the studio
 (which checks every downloaded or uploaded file before trusting it). Decoding goes
 through PyAV, whose wheels bundle FFmpeg, so mp3, m4a (AAC) and wav all work on a
-fresh machine. This module imports no Django on purpose.
+fresh machine. This module imports no Django on purpose: callers pass the limits.
+
+A small file can hold hours of audio (an hour of FLAC silence is half a megabyte), so
+nothing here decodes before the container's header has been read and admitted: the
+format and codec must be on the allow-list, the channels few, the declared length under
+the caller's limit. Headers can lie, so decoding then counts what it actually decodes and
+stops at the same limit; `check` keeps only a bounded peak summary, never the signal.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +24,25 @@ import lameenc
 import numpy as np
 
 NOT_AUDIO = "This file is not audio we can read."
+TAKES = "use an mp3, m4a (AAC) or wav file"
+MAX_SECONDS = 600.0  # the default limit; the studio passes RIFFWEB_AUDIO_MAX_SECONDS
+MAX_CHANNELS = 2
+MAX_SAMPLE_RATE = 192_000
+# Encoders pad the end (LAME adds up to about 0.05 s); a file that declared an admitted
+# length is allowed this much more decoded audio before it counts as a lie.
+SLACK_SECONDS = 1.0
+PEAK_POINTS = 800
+
+# The allow-list: each file type riffweb takes, and the codecs it may hold. FFmpeg names
+# decoders, not formats ("mp3float"); an MP4 holding FLAC or ALAC is not an m4a.
+CODECS = {
+    "mp3": frozenset({"mp3", "mp3float"}),
+    "m4a": frozenset({"aac", "aac_fixed"}),
+    "wav": frozenset({"pcm_u8", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_f64le"}),
+}
+FORMATS = frozenset(CODECS)
+CONTENT_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "wav": "audio/wav"}
+CODEC_NAMES = {"mp3float": "mp3", "aac_fixed": "aac"}
 
 # FFmpeg names containers by demuxer family ("mov,mp4,m4a,3gp,3g2,mj2"); musicians
 # and the upstream contract speak of file types, so fold the family names.
@@ -33,7 +59,32 @@ _FORMAT_NAMES = {
 
 
 class AudioError(ValueError):
-    """Bytes or a file that are not decodable audio. The message is shown to users."""
+    """Bytes or a file that are not audio we take. The message is shown to musicians."""
+
+
+@dataclass(frozen=True)
+class Header:
+    """What the container says about itself, before any decoding."""
+
+    format: str  # a file type: mp3, m4a, wav, flac, ogg…
+    codec: str  # the decoder FFmpeg picked: mp3float, aac, pcm_s16le, flac…
+    channels: int
+    sample_rate: int
+    declared: float | None  # seconds, as the header states them (None: it does not say)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """An admitted file, fully decoded once: its real length and a waveform summary."""
+
+    format: str
+    duration: float  # counted from decoded samples
+    sample_rate: int
+    peaks: list[float]
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.format]
 
 
 @dataclass(frozen=True)
@@ -51,15 +102,35 @@ class Decoded:
         return self.samples.shape[1]
 
 
+def _length(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{seconds / 60:.0f} minutes"
+    return f"{seconds:.0f} seconds"
+
+
+def too_long(max_seconds: float, seconds: float | None = None) -> str:
+    if seconds is None:
+        return f"This audio is longer than {_length(max_seconds)}, the limit. Trim it and try again."
+    return (
+        f"This audio is {_length(seconds)} long; the limit is {_length(max_seconds)}. "
+        "Trim it and try again."
+    )
+
+
 def _open(source: str | Path | bytes):
     if isinstance(source, (bytes, bytearray, memoryview)):
         if not source:
             raise AudioError(NOT_AUDIO)
-        return av.open(io.BytesIO(bytes(source)), mode="r")
-    path = Path(source)
-    if not path.is_file() or path.stat().st_size == 0:
-        raise AudioError(NOT_AUDIO)
-    return av.open(str(path), mode="r")
+        source = io.BytesIO(bytes(source))
+    else:
+        path = Path(source)
+        if not path.is_file() or path.stat().st_size == 0:
+            raise AudioError(NOT_AUDIO)
+        source = str(path)
+    try:
+        return av.open(source, mode="r")
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise AudioError(NOT_AUDIO) from exc
 
 
 def _format_name(container) -> str:
@@ -69,47 +140,194 @@ def _format_name(container) -> str:
     return container.format.name.split(",")[0]
 
 
-def _frames(source):
-    """Yield (container, frame) for every decodable audio frame of source.
+def _header(container) -> Header:
+    if not container.streams.audio:
+        raise AudioError(NOT_AUDIO)
+    stream = container.streams.audio[0]
+    context = stream.codec_context
+    if container.duration is not None and container.duration > 0:
+        declared = container.duration / av.time_base
+    elif stream.duration is not None and stream.time_base:
+        declared = float(stream.duration * stream.time_base)
+    else:
+        declared = None
+    return Header(
+        format=_format_name(container),
+        codec=context.name,
+        channels=context.channels,
+        sample_rate=context.sample_rate,
+        declared=declared,
+    )
 
-    A file that breaks off mid-stream (an interrupted download) still yields the
-    frames before the break; a file with no decodable frame at all is not audio.
+
+def _admit(header: Header, max_seconds: float, formats) -> None:
+    """Refuse, before decoding, what is not on the allow-list or is declared too long."""
+    if not header.sample_rate or not header.channels:
+        raise AudioError(NOT_AUDIO)
+    codec = CODEC_NAMES.get(header.codec, header.codec)
+    if header.format not in formats:
+        raise AudioError(f"This is {header.format} audio; {TAKES}.")
+    if header.codec not in CODECS[header.format]:
+        raise AudioError(f"This {header.format} file holds {codec} audio, which we do not take; {TAKES}.")
+    if header.channels > MAX_CHANNELS:
+        raise AudioError(f"This audio has {header.channels} channels; use a mono or stereo file.")
+    if header.sample_rate > MAX_SAMPLE_RATE:
+        raise AudioError(f"This audio's sample rate ({header.sample_rate} Hz) is too high; {TAKES} at 48 kHz.")
+    if header.declared is not None and header.declared > max_seconds:
+        raise AudioError(too_long(max_seconds, header.declared))
+
+
+def inspect(source: str | Path | bytes) -> Header:
+    """Read the container's header (type, codec, channels, declared length); decode nothing."""
+    with _open(source) as container:
+        return _header(container)
+
+
+def _frames(source, max_seconds: float, formats) -> Iterator[tuple[Header, av.AudioFrame]]:
+    """Yield (header, frame) for every decodable frame of an admitted source.
+
+    Counts the seconds actually decoded and stops with the too-long refusal at the limit,
+    whatever the header said. A file that breaks off mid-stream (an interrupted download)
+    still yields the frames before the break; a file with no decodable frame is not audio.
     """
-    try:
-        container = _open(source)
-    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise AudioError(NOT_AUDIO) from exc
-    with container:
-        if not container.streams.audio:
-            raise AudioError(NOT_AUDIO)
-        stream = container.streams.audio[0]
-        got_any = False
+    with _open(source) as container:
+        header = _header(container)
+        _admit(header, max_seconds, formats)
+        limit = max_seconds + SLACK_SECONDS
+        seconds = 0.0
         try:
-            for frame in container.decode(stream):
-                got_any = True
-                yield container, frame
+            for frame in container.decode(container.streams.audio[0]):
+                if not frame.sample_rate or len(frame.layout.channels) > MAX_CHANNELS:
+                    raise AudioError(NOT_AUDIO)
+                seconds += frame.samples / frame.sample_rate
+                if seconds > limit:
+                    raise AudioError(too_long(max_seconds))
+                yield header, frame
         except (av.FFmpegError, EOFError) as exc:
-            if not got_any:
+            if not seconds:
                 raise AudioError(NOT_AUDIO) from exc
-        if not got_any:
+        if not seconds:
             raise AudioError(NOT_AUDIO)
 
 
-def decode(source: str | Path | bytes) -> Decoded:
-    """Decode a path or bytes into float32 samples shaped (n, channels)."""
+class _PeakMeter:
+    """Max-abs of the mono mix per block, for a waveform, in bounded memory.
+
+    Blocks start one sample wide; whenever there are more than 8× the wanted points,
+    neighbours merge and blocks double, so an hour costs what a minute does and the
+    result keeps at least 4 blocks per point.
+    """
+
+    def __init__(self, points: int):
+        self.points = points
+        self.step = 1
+        self.blocks = np.empty(0, np.float32)
+        self.partial_max = np.float32(0.0)
+        self.partial_n = 0  # samples in the block being filled
+
+    def add(self, mono: np.ndarray) -> None:
+        data = np.abs(mono)
+        if self.partial_n:
+            take = min(self.step - self.partial_n, len(data))
+            if take:
+                self.partial_max = max(self.partial_max, data[:take].max())
+            self.partial_n += take
+            data = data[take:]
+            if self.partial_n < self.step:
+                return
+            self.blocks = np.append(self.blocks, self.partial_max)
+            self.partial_n, self.partial_max = 0, np.float32(0.0)
+        whole = len(data) // self.step * self.step
+        if whole:
+            self.blocks = np.concatenate([self.blocks, data[:whole].reshape(-1, self.step).max(axis=1)])
+        if whole < len(data):
+            self.partial_max, self.partial_n = data[whole:].max(), len(data) - whole
+        while len(self.blocks) > 8 * self.points:
+            self._coarsen()
+
+    def _coarsen(self) -> None:
+        blocks = self.blocks
+        if len(blocks) % 2:  # the odd last block opens the partial block of the new size
+            self.partial_max = max(self.partial_max, blocks[-1]) if self.partial_n else blocks[-1]
+            self.partial_n += self.step
+            blocks = blocks[:-1]
+        self.blocks = blocks.reshape(-1, 2).max(axis=1)
+        self.step *= 2
+
+    def result(self) -> list[float]:
+        blocks = self.blocks
+        if self.partial_n:
+            blocks = np.append(blocks, self.partial_max)
+        return _bucket_maxima(blocks, self.points)
+
+
+def _bucket_maxima(values: np.ndarray, count: int) -> list[float]:
+    if len(values) == 0 or count <= 0:
+        return []
+    count = min(count, len(values))
+    starts = np.linspace(0, len(values), count, endpoint=False).astype(np.int64)
+    buckets = np.maximum.reduceat(values, starts)
+    return [round(float(v), 3) for v in np.clip(buckets, 0.0, 1.0)]
+
+
+def check(
+    source: str | Path | bytes,
+    *,
+    max_seconds: float = MAX_SECONDS,
+    formats=FORMATS,
+    points: int = PEAK_POINTS,
+) -> Checked:
+    """The one gate for audio riffweb did not make: admit the header, then decode as a
+    stream (counted, capped) into its real length and waveform peaks.
+
+    Raises AudioError with a message for musicians. Memory stays flat whatever the file
+    holds: one frame at a time, plus the peak blocks.
+    """
+    meter = _PeakMeter(points)
+    seconds = 0.0
+    rate = 0
+    pending: list[np.ndarray] = []  # a few frames' mono mix, metered together (fewer numpy calls)
+    for header, frame in _frames(source, max_seconds, formats):
+        pending.append(_frame_to_array(frame).mean(axis=1))
+        if len(pending) == 64:
+            meter.add(np.concatenate(pending))
+            pending.clear()
+        seconds += frame.samples / frame.sample_rate
+        rate = rate or frame.sample_rate  # HE-AAC decodes at twice the rate its header states
+    if pending:
+        meter.add(np.concatenate(pending))
+    return Checked(format=header.format, duration=round(seconds, 6), sample_rate=rate, peaks=meter.result())
+
+
+def probe(source: str | Path | bytes, max_seconds: float = MAX_SECONDS) -> tuple[float, str]:
+    """Return (duration in seconds, format), counted from decoded samples.
+
+    Container headers lie (an mp3 without a Xing header has only an estimated
+    length, a truncated file keeps its original length), so the duration is
+    counted from decoded samples; that also proves the file really is audio.
+    """
+    checked = check(source, max_seconds=max_seconds)
+    return checked.duration, checked.format
+
+
+def decode(
+    source: str | Path | bytes, *, max_seconds: float = MAX_SECONDS, formats=FORMATS
+) -> Decoded:
+    """Decode a path or bytes into float32 samples shaped (n, channels), for callers that
+    need the signal (the engine's transforms); admitted and capped like `check`."""
     raw: list[np.ndarray] = []  # frames as decoded, converted together at the end
     layout = None
     rate = 0
     fmt = ""
-    for container, frame in _frames(source):
+    for header, frame in _frames(source, max_seconds, formats):
         if not fmt:
-            fmt = _format_name(container)
-            rate = frame.sample_rate
+            fmt, rate = header.format, frame.sample_rate
         shape = (frame.format.is_planar, len(frame.layout.channels))
         if layout is None:
             layout = shape
-        elif shape != layout:  # the layout changed mid-stream: convert frame by frame
-            raw = [a for a in raw if a.size]
+        elif layout and shape != layout:  # the layout changed mid-stream: convert frame by frame
+            planar, channels = layout
+            raw = [_to_float32(a.T if planar else a.reshape(-1, channels)) for a in raw]
             layout = False
         raw.append(frame.to_ndarray() if layout else _frame_to_array(frame))
     if not raw:
@@ -155,36 +373,11 @@ def _frame_to_array(frame) -> np.ndarray:
     return data.astype(np.float32, copy=False).reshape(-1, channels)
 
 
-def probe(source: str | Path | bytes) -> tuple[float, str]:
-    """Return (duration in seconds, format) after decoding every frame.
-
-    Container headers lie (an mp3 without a Xing header has only an estimated
-    length, a truncated file keeps its original length), so the duration is
-    counted from decoded samples; that also proves the file really is audio.
-    """
-    count = 0
-    rate = 0
-    fmt = ""
-    for container, frame in _frames(source):
-        if not fmt:
-            fmt = _format_name(container)
-            rate = frame.sample_rate
-        count += frame.samples
-    if count == 0 or not rate:
-        raise AudioError(NOT_AUDIO)
-    return count / rate, fmt
-
-
-def peaks(samples: np.ndarray, count: int = 800) -> list[float]:
+def peaks(samples: np.ndarray, count: int = PEAK_POINTS) -> list[float]:
     """Max-abs of the mono mix per bucket, 0–1 rounded to 3 decimals, for a waveform."""
     samples = np.asarray(samples, dtype=np.float32)
     mono = samples.mean(axis=1) if samples.ndim == 2 else samples
-    if len(mono) == 0 or count <= 0:
-        return []
-    count = min(count, len(mono))
-    starts = np.linspace(0, len(mono), count, endpoint=False).astype(np.int64)
-    buckets = np.maximum.reduceat(np.abs(mono), starts)
-    return [round(float(v), 3) for v in np.clip(buckets, 0.0, 1.0)]
+    return _bucket_maxima(np.abs(mono), count)
 
 
 BLOCK = 1 << 18  # frames converted at a time: keeps float temporaries small
@@ -222,6 +415,23 @@ def encode_mp3(samples: np.ndarray, sample_rate: int, bitrate: int = 192) -> byt
         bytes(encoder.encode(_stereo_int16(samples[i : i + BLOCK]).tobytes()))
         for i in range(0, len(samples), BLOCK)
     ]
+    chunks.append(bytes(encoder.flush()))
+    return b"".join(chunks)
+
+
+def encode_preview(source: str | Path | bytes, *, bitrate: int = 96, max_seconds: float = MAX_SECONDS) -> bytes:
+    """A lower-bitrate MP3 of an admitted file, encoded as it decodes (memory stays flat):
+    what a listen-only guest hears instead of the master."""
+    encoder = None
+    chunks = []
+    for _header, frame in _frames(source, max_seconds, FORMATS):
+        if encoder is None:
+            encoder = lameenc.Encoder()
+            encoder.set_bit_rate(bitrate)
+            encoder.set_in_sample_rate(frame.sample_rate)
+            encoder.set_channels(2)
+            encoder.set_quality(7)
+        chunks.append(bytes(encoder.encode(_stereo_int16(_frame_to_array(frame)).tobytes())))
     chunks.append(bytes(encoder.flush()))
     return b"".join(chunks)
 

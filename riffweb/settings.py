@@ -224,6 +224,9 @@ RIFFWEB_DOWNLOAD_DEADLINE = float(env("RIFFWEB_DOWNLOAD_DEADLINE", "30"))
 
 RIFFWEB_AUDIO_MAX_BYTES = int(env("RIFFWEB_AUDIO_MAX_BYTES", str(80 * 1024 * 1024)))
 RIFFWEB_UPLOAD_MAX_BYTES = int(env("RIFFWEB_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
+# Longest audio riffweb decodes (uploads, links, finished songs): a few megabytes of FLAC or
+# of a lying header can hold hours, and the byte caps above do not bound what decoding costs.
+RIFFWEB_AUDIO_MAX_SECONDS = float(env("RIFFWEB_AUDIO_MAX_SECONDS", "600"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -88,6 +88,9 @@ class EngineConfig:
     # as feed_overflow says: "400", "414" (URI too long) or "truncate" (fewer tracks, 200).
     max_feed_ids: int | None = 100
     feed_overflow: str = "400"
+    # Longest upload the engine decodes (a hosted service has a limit too; without one a
+    # small file holding hours of audio takes gigabytes).
+    max_audio_seconds: float = audio.MAX_SECONDS
 
 
 @dataclass(frozen=True)
@@ -379,9 +382,9 @@ class EngineApp:
 
     def add_upload(self, data: bytes, file_name: str, field: str) -> Upload:
         try:
-            decoded = audio.decode(data)
-        except audio.AudioError:
-            raise ApiError.bad(f"{field}: not audio we can read (mp3, m4a or wav)") from None
+            decoded = audio.decode(data, max_seconds=self.config.max_audio_seconds)
+        except audio.AudioError as exc:
+            raise ApiError.bad(f"{field}: not audio we can read or accept. {exc}") from None
         stems = transforms.upload_stems(decoded.samples, decoded.sample_rate)
         upload_id = new_id()
         duration, _ = self.store.save(upload_id, stems)

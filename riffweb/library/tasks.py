@@ -19,11 +19,11 @@ def empty_trash() -> int:
     cutoff = timezone.now() - timedelta(days=settings.RIFFWEB_TRASH_DAYS)
     deleted = 0
     # song_library_recent starts with deleted_at: the scan reads only trashed rows.
-    for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", "audio").iterator():
-        audio = song.audio
+    for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", "audio", "preview").iterator():
         count, _ = Song.objects.filter(pk=song.pk, deleted_at__lt=cutoff).delete()
-        if count and audio:
-            audio.storage.delete(audio.name)
+        for file in (song.audio, song.preview) if count else ():
+            if file:
+                file.storage.delete(file.name)
         deleted += bool(count)
     if deleted:
         log.info("Emptied %d song(s) from the trash", deleted)

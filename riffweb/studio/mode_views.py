@@ -21,7 +21,7 @@ from riffweb.audio import AudioError, decode, peaks
 from riffweb import queue
 from riffweb.studio import access, tasks
 from riffweb.studio import views as studio_views
-from riffweb.studio.audio_response import audio_response
+from riffweb.audio_response import audio_response
 from riffweb.studio.models import Transform, Upload
 from riffweb.studio.modes import (
     DESCRIPTIONS, FORMS, GENERATION_MODES, TRANSFORM_MODES, SourceTransformForm, UploadForm,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from riffweb import queue
+from riffweb import audio, queue
 from riffweb.upstream import dialects
 
 
@@ -53,7 +54,7 @@ class Project(models.Model):
         with transaction.atomic():
             for song in Song.objects.filter(transform__project=self).exclude(project=self):
                 Transform.objects.filter(pk=song.transform_id).update(project=song.project_id)
-            files = [f for f in Song.objects.filter(project=self).values_list("audio", flat=True) if f]
+            files = [f for pair in Song.objects.filter(project=self).values_list("audio", "preview") for f in pair if f]
             files += [f for f in Upload.objects.filter(project=self).values_list("audio", flat=True) if f]
             self.delete()
             transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
@@ -506,6 +507,9 @@ class Song(models.Model):
 
     audio = models.FileField(upload_to="songs/%Y/%m/", blank=True)
     audio_format = models.CharField(max_length=10, blank=True)
+    # What listen-only guest links stream instead of the master: a 96 kbps MP3, made on the
+    # first such play and kept (ensure_preview).
+    preview = models.FileField(upload_to="previews/%Y/%m/", blank=True)
     duration = models.FloatField(null=True, blank=True)
     peaks = models.JSONField(default=list, blank=True)
     # Where the finished track can be fetched; used once to copy it into our storage.
@@ -609,6 +613,17 @@ class Song(models.Model):
         if self.is_slow:
             return SLOW_MESSAGE
         return ""
+
+    def ensure_preview(self):
+        """The listen-only copy, encoded once; safe when two guests press play at once."""
+        if self.preview:
+            return self.preview
+        data = audio.encode_preview(self.audio.path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+        self.preview.save(f"{self.pk}-preview.mp3", ContentFile(data), save=False)
+        if not Song.objects.filter(pk=self.pk, preview="").update(preview=self.preview.name):
+            self.preview.storage.delete(self.preview.name)  # the other guest's copy won
+            self.refresh_from_db(fields=["preview"])
+        return self.preview
 
     def download_name(self) -> str:
         stem = slugify(self.display_title) or "song"

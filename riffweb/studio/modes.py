@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.conf import settings
 
-from riffweb.audio import AudioError, decode, peaks
+from riffweb import audio
 from riffweb.studio.forms import ProfessionalForm, TransformForm, check_lyrics
 from riffweb.studio.models import Transform, Upload
 from riffweb.upstream import dialects
@@ -24,7 +24,6 @@ GENERATION_MODES = [Mode.PROFESSIONAL, Mode.INSPIRATION, Mode.COMPOSE]
 SLIDERS = ["lyrics_strength", "sound_prompt_strength", "weirdness", "cover_strength", "variation_strength"]
 MIN_INPAINT_SPAN = 1.0  # seconds: shorter spans leave the model nothing to write
 PROMPT_COUNT = 3
-UPLOAD_FORMATS = {"mp3", "m4a", "wav"}
 
 DESCRIPTIONS = {
     Mode.PROFESSIONAL: "Title, lyrics and style tags.",
@@ -276,20 +275,14 @@ class UploadForm(forms.Form):
             raise forms.ValidationError(
                 f"The file is {upload.size / 2**20:.3g} MB; the limit is {limit / 2**20:.3g} MB."
             )
+        source = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
+        upload.seek(0)
         try:
-            if hasattr(upload, "temporary_file_path"):
-                decoded = decode(upload.temporary_file_path())
-            else:
-                decoded = decode(upload.read())
-                upload.seek(0)
-        except AudioError:
-            raise forms.ValidationError(
-                "This file is not audio we can read: upload an mp3, m4a or wav file."
-            ) from None
-        if decoded.format not in UPLOAD_FORMATS:
-            raise forms.ValidationError(f"This is {decoded.format} audio; upload an mp3, m4a or wav file.")
-        upload.riffweb_duration, upload.riffweb_format = decoded.duration, decoded.format
-        upload.riffweb_peaks = peaks(decoded.samples)
+            checked = audio.check(source, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+        except audio.AudioError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        upload.riffweb_duration, upload.riffweb_format = checked.duration, checked.format
+        upload.riffweb_peaks = checked.peaks
         return upload
 
     def clean_url(self) -> str:

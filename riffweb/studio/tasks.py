@@ -12,10 +12,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 
-from riffweb import queue
-from riffweb.audio import AudioError, decode, peaks
+from riffweb import audio, queue
 from riffweb.studio.models import Upload
-from riffweb.studio.modes import UPLOAD_FORMATS
 from riffweb.upstream.fetch import FetchError, fetch_to_file
 
 log = logging.getLogger(__name__)
@@ -41,20 +39,16 @@ def fetch_upload(upload_id: int) -> str:
         try:
             fetch_to_file(upload.source_url, path, max_bytes=settings.RIFFWEB_UPLOAD_MAX_BYTES,
                           deadline=FETCH_DEADLINE)
-            decoded = decode(path)
+            checked = audio.check(path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
         except FetchError as exc:
             _fail(upload_id, f"We could not fetch that link: {exc}")
             return "fetch failed"
-        except AudioError:
-            _fail(upload_id, "That link is not audio we can read: link to an mp3, m4a or wav file.")
-            return "not audio"
-        if decoded.format not in UPLOAD_FORMATS:
-            _fail(upload_id, f"That link is {decoded.format} audio; link to an mp3, m4a or wav file.")
-            return "wrong format"
-        upload.audio_format, upload.duration = decoded.format, decoded.duration
-        upload.peaks = peaks(decoded.samples)
+        except audio.AudioError as exc:
+            _fail(upload_id, f"We did not take the linked file. {exc}")
+            return "refused"
+        upload.audio_format, upload.duration, upload.peaks = checked.format, checked.duration, checked.peaks
         with path.open("rb") as handle:
-            upload.audio.save(f"upload.{decoded.format}", File(handle), save=False)
+            upload.audio.save(f"upload.{checked.format}", File(handle), save=False)
     claimed = Upload.objects.filter(pk=upload_id, status=Upload.Status.PENDING, audio="").update(
         audio=upload.audio.name, audio_format=upload.audio_format, duration=upload.duration,
         peaks=upload.peaks,

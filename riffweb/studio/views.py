@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from riffweb.studio import access, mode_views
-from riffweb.studio.audio_response import audio_response
+from riffweb.audio_response import audio_response
 from riffweb.studio.forms import ProjectForm
 from riffweb.studio.models import Transform
 

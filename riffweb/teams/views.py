@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from riffweb.studio import access
-from riffweb.studio.audio_response import audio_response
+from riffweb.audio_response import audio_response
 from riffweb.studio.models import Invitation, Membership, Song, Transform, Upload
 from riffweb.teams.forms import GuestLinkForm, InviteForm, RoleForm
 
@@ -284,8 +284,12 @@ def _guest_file(request, token: str, as_download: bool) -> HttpResponse:
     song, link = access.get_song_by_guest_token(token)
     if not song.is_playable or (as_download and not link.allow_download):
         raise Http404("Nothing to play here.")
-    name = song.download_name() if as_download else None
-    response = audio_response(request, song.audio, song.audio_format, name)
+    if as_download:
+        response = audio_response(request, song.audio, song.audio_format, song.download_name())
+    elif link.allow_download:
+        response = audio_response(request, song.audio, song.audio_format, None)
+    else:  # listen-only: never the master file
+        response = audio_response(request, song.ensure_preview(), "mp3", None)
     response["X-Robots-Tag"] = "noindex"
     return response
 

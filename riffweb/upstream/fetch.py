@@ -20,12 +20,15 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 15.0  # one read with nothing arriving; the deadline bounds the whole download
 
 
 class FetchError(Exception):
@@ -159,7 +162,7 @@ def fetch_to_file(
             try:
                 response = session.get(
                     url, stream=True, allow_redirects=False, headers=headers or {},
-                    timeout=(min(5.0, remaining), min(15.0, remaining)),
+                    timeout=(min(CONNECT_TIMEOUT, remaining), min(READ_TIMEOUT, remaining)),
                 )
             except FetchError:
                 raise
@@ -197,20 +200,37 @@ def _fetch_error_in(exc: BaseException | None) -> FetchError | None:
 
 
 def _stream(response, dest: Path, max_bytes: int, started: float, deadline: float) -> int:
+    """Copy the body into dest within the deadline, counted in wall-clock time.
+
+    A server that drips one byte every few seconds never trips a socket timeout, and a read
+    asking for a whole chunk would wait for all of it; so each read takes whatever has
+    arrived (read1), the socket's timeout shrinks to the time left before every read, and
+    the clock is checked between reads.
+    """
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".part-", suffix=dest.suffix)
     size = 0
+    raw = response.raw
     try:
         with os.fdopen(fd, "wb") as out:
-            try:
-                for chunk in response.iter_content(CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FetchError("The file is too large.")
-                    if time.monotonic() - started > deadline:
-                        raise FetchError("The download took too long.")
-                    out.write(chunk)
-            except requests.RequestException:
-                raise FetchError("The download broke off.") from None
+            while True:
+                remaining = deadline - (time.monotonic() - started)
+                if remaining <= 0:
+                    raise FetchError("The download took too long.")
+                connection = raw.connection
+                if connection is not None and connection.sock is not None:
+                    connection.sock.settimeout(min(remaining, READ_TIMEOUT))
+                try:
+                    chunk = raw.read1(CHUNK, decode_content=True)
+                except (urllib3.exceptions.HTTPError, OSError):
+                    if time.monotonic() - started >= deadline:
+                        raise FetchError("The download took too long.") from None
+                    raise FetchError("The download broke off.") from None
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchError("The file is too large.")
+                out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp_name, dest)

@@ -338,18 +338,18 @@ def download_song(song_id: int) -> str:
             allow_private=upstream_is_local(),
         )
         t1 = time.monotonic()
-        decoded = audio.decode(tmp)
+        checked = audio.check(tmp, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
         t2 = time.monotonic()
     except (FetchError, audio.AudioError) as exc:
         tmp.unlink(missing_ok=True)
         log.warning("song %s: download attempt %s failed: %s", song.pk, song.download_attempts, exc)
         return song.download_failed(str(exc), MAX_DOWNLOAD_ATTEMPTS)
-    ext = decoded.format if decoded.format in {"mp3", "wav", "m4a", "ogg", "flac", "aac"} else "bin"
+    ext = checked.format
     name = f"songs/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{ext}"
     final = Path(default_storage.path(name))
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, final)
-    if not song.store_audio(name, ext, decoded.duration, audio.peaks(decoded.samples)):
+    if not song.store_audio(name, ext, checked.duration, checked.peaks):
         final.unlink(missing_ok=True)
         return "lost claim"
     log.info(

@@ -18,6 +18,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from riffweb import audio
 from riffweb.studio.models import Failure, Upload, failure_message
 from riffweb.upstream import client as upstream
 from riffweb.upstream.models import UpstreamState
@@ -28,7 +29,6 @@ LEASE = timedelta(seconds=180)
 MAX_ATTEMPTS = 6
 PENDING_LIMIT = timedelta(minutes=10)  # still pending after 10 minutes: it never will be
 LINK_SALT = "riffweb.upstream.upload-file"
-CONTENT_TYPES = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "wav": "audio/wav"}
 QUEUED_GRACE = timedelta(seconds=10)
 
 NO_PUBLIC_URL = (
@@ -67,7 +67,7 @@ def send_upload(upload_id: int) -> str:
         with upload.audio.open("rb") as handle:
             data = b"" if link else handle.read()
         name = PurePosixPath(upload.audio.name).stem  # API.md, uploads: the name without its extension
-        info = client.upload(data, name, CONTENT_TYPES.get(upload.audio_format, "audio/mpeg"), link)
+        info = client.upload(data, name, audio.CONTENT_TYPES.get(upload.audio_format, "audio/mpeg"), link)
     except (upstream.UpstreamBusy, upstream.UpstreamUnavailable, upstream.UpstreamTimeout) as exc:
         return _again(upload, exc)
     except upstream.UpstreamAuthError as exc:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from riffweb.studio.audio_response import audio_response
+from riffweb.audio_response import audio_response
 from riffweb.studio.models import Transform, Upload
 from riffweb.upstream import client as upstream
 from riffweb.upstream.submit import first_poll

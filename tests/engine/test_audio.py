@@ -1,13 +1,17 @@
-"""riffweb.audio: the decode/probe/encode helpers the engine and the studio share."""
+"""riffweb.audio: the check/decode/encode helpers the engine and the studio share."""
 
 import io
 import os
+import re
 
 import av
 import numpy as np
 import pytest
 
 from riffweb import audio
+from riffweb.engine.server import EngineConfig, EngineServer
+from tests import audio_bombs
+from tests.engine.conftest import post
 
 SR = 44100
 
@@ -99,3 +103,82 @@ def test_peaks_are_bucketed_maxima_of_the_mono_mix():
     assert len(points) == 10
     assert points[1] == 0.4 and points[9] == 1.0 and points[5] == 0.0
     assert audio.peaks(np.zeros((0, 2), np.float32)) == []
+
+
+def test_check_gives_the_real_length_and_the_same_peaks_as_a_whole_decode():
+    ramp = np.linspace(0, 1, SR * 37, dtype=np.float32)[:, None]
+    samples = tone(37.0, freq=3.0) * ramp  # slow waves, rising: every bucket differs
+    data = audio.encode_wav(samples, SR)
+    checked = audio.check(data)
+    assert (checked.format, checked.sample_rate, checked.content_type) == ("wav", SR, "audio/wav")
+    assert checked.duration == pytest.approx(37.0)
+    whole = audio.peaks(audio.decode(data).samples)
+    assert len(checked.peaks) == len(whole) == 800
+    # A streamed bucket's edges may sit up to one block (a quarter of a bucket) off.
+    difference = np.abs(np.array(checked.peaks) - np.array(whole))
+    assert difference.max() <= 0.05 and difference.mean() < 0.005
+
+
+def test_check_of_a_very_short_file_has_one_peak_per_sample():
+    data = audio.encode_wav(tone(0.01), SR)
+    assert audio.check(data).peaks == audio.peaks(audio.decode(data).samples)
+
+
+def test_the_header_is_read_without_decoding():
+    header = audio.inspect(audio_bombs.flac_in_mp4(3600))
+    assert (header.format, header.codec, header.channels) == ("m4a", "flac", 2)
+    assert header.declared == pytest.approx(3600, abs=1)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: audio_bombs.flac_in_mp4(60), "This m4a file holds flac audio, which we do not take"),
+        (lambda: audio_bombs.long_flac(60), "This is flac audio; use an mp3, m4a (AAC) or wav file."),
+        (lambda: audio_bombs.long_m4a(700), "This audio is 12 minutes long; the limit is 10 minutes."),
+    ],
+    ids=["flac-in-mp4", "flac", "too-long"],
+)
+def test_what_the_allow_list_refuses_is_refused_by_check_and_decode(build, message):
+    data = build()
+    for gate in (audio.check, audio.decode, audio.probe):
+        with pytest.raises(audio.AudioError, match=re.escape(message)):
+            gate(data)
+
+
+def test_a_header_that_lies_about_its_length_is_stopped_at_the_limit():
+    data = audio_bombs.lying_mp3(declared=5, seconds=120)
+    assert audio.inspect(data).declared == pytest.approx(5, abs=0.1)
+    for gate in (audio.check, audio.decode):
+        with pytest.raises(audio.AudioError, match="longer than 60 seconds, the limit"):
+            gate(data, max_seconds=60)
+    assert audio.check(data, max_seconds=200).duration > 120
+
+
+def test_more_than_two_channels_are_refused():
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="wav") as container:
+        stream = container.add_stream("pcm_s16le", rate=SR, layout="5.1")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 6 * 1024), np.int16), format="s16", layout="5.1")
+        frame.sample_rate = SR
+        for packet in [*stream.encode(frame), *stream.encode(None)]:
+            container.mux(packet)
+    with pytest.raises(audio.AudioError, match="This audio has 6 channels; use a mono or stereo file."):
+        audio.check(buffer.getvalue())
+
+
+def test_the_engine_refuses_a_bomb_upload(engine, trusted_dir):
+    (trusted_dir / "bomb.m4a").write_bytes(audio_bombs.long_m4a(3600))
+    answer = post(engine, "/riffusion/upload", {"url": (trusted_dir / "bomb.m4a").as_uri()})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == (
+        "url: not audio we can read or accept. This audio is 60 minutes long; the limit is 10 minutes. Trim it and try again."
+    )
+
+
+def test_the_engine_takes_its_limit_from_its_config(trusted_dir):
+    (trusted_dir / "ninety.m4a").write_bytes(audio_bombs.long_m4a(90))
+    config = EngineConfig(render_delay=0.0, max_audio_seconds=60, trusted_url_prefixes=(trusted_dir.as_uri() + "/",))
+    with EngineServer(config).start() as server:
+        answer = post(server, "/riffusion/upload", {"url": (trusted_dir / "ninety.m4a").as_uri()})
+    assert answer.status_code == 400 and "90 seconds long; the limit is 60 seconds" in answer.json()["error"]

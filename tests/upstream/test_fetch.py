@@ -11,6 +11,9 @@ from riffweb.upstream import fetch
 from riffweb.upstream.fetch import FetchError, fetch_to_file
 
 BODY = b"RIFF" + b"x" * 5000
+DRIP_BYTES = 100
+dripped: list[int] = []  # bytes the /drip handler sent before the client went away
+drip_stopped = threading.Event()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -37,6 +40,22 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"z" * 1000)
                 self.wfile.flush()
                 time.sleep(0.05)
+            return
+        if self.path == "/drip":  # one byte every 0.1 s: each read sees data, no timeout fires
+            self.send_response(200)
+            self.send_header("Content-Length", str(DRIP_BYTES))
+            self.end_headers()
+            sent = 0
+            try:
+                while sent < DRIP_BYTES:
+                    self.wfile.write(b"d")
+                    self.wfile.flush()
+                    sent += 1
+                    time.sleep(0.1)
+            except OSError:
+                pass
+            dripped.append(sent)
+            drip_stopped.set()
             return
         self.send_response(200)
         self.send_header("Content-Length", str(len(BODY)))
@@ -147,3 +166,12 @@ def test_the_deadline_holds_and_leaves_nothing(server, public_names, tmp_path):
     with pytest.raises(FetchError, match="too long"):
         fetch_to_file(url(server, "/slow", host="public.test"), tmp_path / "a.wav", max_bytes=10**6, deadline=0.5)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_server_that_drips_is_cut_off_at_the_deadline(server, public_names, tmp_path):
+    drip_stopped.clear()
+    with pytest.raises(FetchError, match="The download took too long."):
+        fetch_to_file(url(server, "/drip", host="public.test"), tmp_path / "a.wav", max_bytes=10**6, deadline=1.0)
+    assert list(tmp_path.iterdir()) == []
+    assert drip_stopped.wait(30)
+    assert dripped[-1] < DRIP_BYTES  # we hung up while it was still dripping

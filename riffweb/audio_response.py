@@ -1,7 +1,8 @@
 """Audio files with HTTP Range support, so that browsers can seek.
 
 Django's FileResponse always sends the whole file; Chromium only allows seeking in an
-<audio> element when the server answers byte ranges with 206 Partial Content.
+<audio> element when the server answers byte ranges with 206 Partial Content. The studio,
+the teams' guest links and the upstream's upload links all answer through here.
 """
 
 import re
@@ -9,7 +10,8 @@ import re
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "m4a": "audio/mp4", "mp4": "audio/mp4"}
+from riffweb.audio import CONTENT_TYPES
+
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 64 * 1024
 
