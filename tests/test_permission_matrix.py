@@ -23,6 +23,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Upload
+from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, make_request, make_user, tone_wav
 
 COLUMNS = ["owner", "editor", "viewer", "stranger", "anonymous", "guest", "revoked"]
@@ -212,11 +213,10 @@ ROWS = [
         data=lambda w: {"project": w.other.pk}),
     Row("library:song_trash", "POST", at("library:song_trash", pk("song")), editors()),
     Row("library:song_restore", "POST", at("library:song_restore", pk("trashed")), editors()),
-    # The upstream's own calls: authenticated by the secret or signature in the URL, not a session.
-    Row("upstream:callback", "POST",
-        at("upstream:callback", lambda w, col: [
-            w.song.transform_id, "wrong" if col == "revoked" else w.song.transform.callback_secret]),
-        token_holders()),
+    # The upstream's own calls, authenticated not by a session but by the reference in the
+    # callback's body, or the signature in the upload link.
+    Row("upstream:callback", "POST", at("upstream:callback"), token_holders(),
+        data=lambda w: {"replyRef": reply_ref(w.song.transform)}),
     Row("upstream:upload_file", "GET",
         at("upstream:upload_file", lambda w, col: [
             "bad" if col == "revoked" else signing.dumps(w.upload.pk, salt="riffweb.upstream.upload-file")]),
@@ -258,7 +258,8 @@ def test_permission_matrix(client, world, row: Row, col: str):
     headers = {"HX-Request": "true", "HX-Target": row.htmx} if row.htmx else {}
     send = partial(client.post if row.method == "POST" else client.get, headers=headers)
     if row.name == "upstream:callback":
-        response = client.post(url, data=b"{}", content_type="application/json")
+        data = {"replyRef": "1.wrong"} if col == "revoked" else row.data(world)
+        response = client.post(url, data=data, content_type="application/json")
     else:
         response = send(url, row.data(world)) if row.method == "POST" else send(url)
     expected = row.expect[col]

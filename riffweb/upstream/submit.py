@@ -16,11 +16,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from riffweb import queue
 from riffweb.studio.models import Song, Transform
+from riffweb.upstream import callbacks
 from riffweb.upstream import client as upstream
 from riffweb.upstream.models import UpstreamState
 
@@ -39,11 +39,6 @@ GAVE_UP_MESSAGE = "The music service kept failing, so we stopped trying. Retry i
 
 def callbacks_enabled() -> bool:
     return settings.RIFFWEB_UPSTREAM_DIALECT == upstream.USEAPI and bool(settings.RIFFWEB_PUBLIC_URL)
-
-
-def callback_url(transform: Transform) -> str:
-    path = reverse("upstream:callback", args=[transform.pk, transform.callback_secret])
-    return settings.RIFFWEB_PUBLIC_URL + path
 
 
 def build_request(transform: Transform) -> upstream.Request:
@@ -80,8 +75,8 @@ def build_request(transform: Transform) -> upstream.Request:
         audio_upload_id=transform.source_upload.upstream_id.split(":")[0] if transform.source_upload else "",
     )
     if callbacks_enabled():
-        req.reply_url = callback_url(transform)
-        req.reply_ref = str(transform.pk)
+        req.reply_url = callbacks.reply_url(transform)
+        req.reply_ref = callbacks.reply_ref(transform)
     return req
 
 
