@@ -242,6 +242,12 @@ RIFFWEB_AUDIO_MAX_BYTES = int(env("RIFFWEB_AUDIO_MAX_BYTES", str(80 * 1024 * 102
 RIFFWEB_UPLOAD_MAX_BYTES = int(env("RIFFWEB_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# First: an upload over RIFFWEB_UPLOAD_MAX_BYTES is refused before it reaches memory or disk.
+FILE_UPLOAD_HANDLERS = [
+    "riffweb.upload_cap.UploadCapHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # django-q2: the ORM broker by default, Redis when REDIS_URL is set.
 Q_CLUSTER = {
