@@ -83,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "riffweb.studio.context_processors.studio",
                 "riffweb.upstream.context_processors.upstream_health",
+                "riffweb.teams.context_processors.pending_invitations",
             ],
         },
     },
@@ -199,6 +200,8 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
         "timeout": 10,
     }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "riffweb <riffweb@localhost>")
+# Invitations (and so invitation e-mails) one user may send per hour.
+RIFFWEB_INVITES_PER_HOUR = int(env("RIFFWEB_INVITES_PER_HOUR", "20"))
 # Songs stay this many days in the trash before `manage.py empty_trash` deletes them.
 RIFFWEB_TRASH_DAYS = int(env("RIFFWEB_TRASH_DAYS", "30"))
 

@@ -48,6 +48,7 @@ class World:
     revoked_link: GuestLink
     invitation: Invitation
     used_invitation: Invitation
+    offer: Invitation  # an in-app invitation waiting for the stranger's answer
     viewer_membership: Membership
 
     def link(self, col: str) -> str:
@@ -79,8 +80,9 @@ def world(db) -> World:
     invitation = Invitation.objects.create(project=project, email="new@example.org", invited_by=owner)
     used = Invitation.objects.create(project=project, email="old@example.org", invited_by=owner,
                                      accepted_at=timezone.now() - timedelta(days=1))
+    offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, viewer_membership)
+                 revoked, invitation, used, offer, viewer_membership)
 
 
 @dataclass
@@ -176,11 +178,17 @@ ROWS = [
     Row("teams:project_delete", "POST", at("teams:project_delete", pk("project")), owners(),
         data=lambda w: {"confirm": w.project.name}),
     Row("teams:invitation_revoke", "POST", at("teams:invitation_revoke", pk("invitation")), owners()),
+    # The link is bound to the invited address (new@example.org): any other account is refused
+    # (403); without an account the sign-up form is shown (200, and again after an empty POST).
     Row("teams:invitation_accept", "GET", at("teams:invitation_accept", lambda w, col: [w.invite(col)]),
-        token_holders()),
-    # Members join (302 to the project); without an account an empty form is shown again (200).
+        _cols(owner=403, editor=403, viewer=403, stranger=403, anonymous=200, guest=200, revoked=404)),
     Row("teams:invitation_accept", "POST", at("teams:invitation_accept", lambda w, col: [w.invite(col)]),
-        _cols(owner=302, editor=302, viewer=302, stranger=302, anonymous=200, guest=200, revoked=404)),
+        _cols(owner=403, editor=403, viewer=403, stranger=403, anonymous=200, guest=200, revoked=404)),
+    # An in-app invitation: only the invited account (the stranger here) answers it.
+    Row("teams:invitation_join", "POST", at("teams:invitation_join", pk("offer")),
+        _cols(owner=404, editor=404, viewer=404, stranger=302, anonymous=LOGIN, guest=LOGIN, revoked=LOGIN)),
+    Row("teams:invitation_decline", "POST", at("teams:invitation_decline", pk("offer")),
+        _cols(owner=404, editor=404, viewer=404, stranger=302, anonymous=LOGIN, guest=LOGIN, revoked=LOGIN)),
     # Teams: sharing and guest links.
     Row("teams:song_sharing", "GET", at("teams:song_sharing", pk("song")), members()),
     Row("teams:song_sharing", "GET", at("teams:song_sharing", pk("song")), members(), htmx="song-sharing"),
