@@ -30,9 +30,12 @@ find_python() {
   return 1
 }
 
+# Installs exactly the locked packages, each checked against its hash, then riffweb itself
+# without letting pip pick anything else: `ensure_venv` uses requirements.lock,
+# `ensure_venv test` requirements-test.lock (both made by bin/lock).
 ensure_venv() {
-  local target="."
-  [ -n "${1:-}" ] && target=".[$1]"
+  local lock="requirements.lock"
+  [ -n "${1:-}" ] && lock="requirements-$1.lock"
   if [ ! -x .venv/bin/python ] || ! python_ok .venv/bin/python; then
     local python
     if ! python="$(find_python)"; then
@@ -46,7 +49,8 @@ ensure_venv() {
     "$python" -m venv .venv
   fi
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$target"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   export PATH="$ROOT/.venv/bin:$PATH"
   export VIRTUAL_ENV="$ROOT/.venv"
 }

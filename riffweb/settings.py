@@ -4,6 +4,7 @@ The README's configuration table documents each variable read here.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    "axes",
     "riffweb.accounts",
     "riffweb.studio",
     "riffweb.upstream",
@@ -63,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "riffweb.urls"
@@ -79,6 +83,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "riffweb.studio.context_processors.studio",
                 "riffweb.upstream.context_processors.upstream_health",
+                "riffweb.teams.context_processors.pending_invitations",
             ],
         },
     },
@@ -131,6 +136,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Log-in throttle (django-axes): after RIFFWEB_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused for RIFFWEB_LOGIN_COOLOFF_MINUTES, on the
+# site's log-in page and the admin's alike (both go through authenticate()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("RIFFWEB_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(env("RIFFWEB_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "riffweb.accounts.throttle.locked_out"
+AXES_CLIENT_IP_CALLABLE = "riffweb.accounts.throttle.client_address"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "studio:project_list"
 LOGOUT_REDIRECT_URL = "login"
@@ -181,6 +200,8 @@ if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend"):
         "timeout": 10,
     }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "riffweb <riffweb@localhost>")
+# Invitations (and so invitation e-mails) one user may send per hour.
+RIFFWEB_INVITES_PER_HOUR = int(env("RIFFWEB_INVITES_PER_HOUR", "20"))
 # Songs stay this many days in the trash before `manage.py empty_trash` deletes them.
 RIFFWEB_TRASH_DAYS = int(env("RIFFWEB_TRASH_DAYS", "30"))
 
@@ -191,7 +212,8 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_PROXY") else None
+BEHIND_PROXY = env_bool("BEHIND_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 X_FRAME_OPTIONS = "DENY"
 
@@ -229,6 +251,12 @@ RIFFWEB_UPLOAD_MAX_BYTES = int(env("RIFFWEB_UPLOAD_MAX_BYTES", str(50 * 1024 * 1
 RIFFWEB_AUDIO_MAX_SECONDS = float(env("RIFFWEB_AUDIO_MAX_SECONDS", "600"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# First: an upload over RIFFWEB_UPLOAD_MAX_BYTES is refused before it reaches memory or disk.
+FILE_UPLOAD_HANDLERS = [
+    "riffweb.upload_cap.UploadCapHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # django-q2: the ORM broker by default, Redis when REDIS_URL is set.
 Q_CLUSTER = {

@@ -23,6 +23,7 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Upload
+from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, make_request, make_user, tone_wav
 
 COLUMNS = ["owner", "editor", "viewer", "stranger", "anonymous", "guest", "revoked"]
@@ -47,6 +48,7 @@ class World:
     revoked_link: GuestLink
     invitation: Invitation
     used_invitation: Invitation
+    offer: Invitation  # an in-app invitation waiting for the stranger's answer
     viewer_membership: Membership
 
     def link(self, col: str) -> str:
@@ -78,8 +80,9 @@ def world(db) -> World:
     invitation = Invitation.objects.create(project=project, email="new@example.org", invited_by=owner)
     used = Invitation.objects.create(project=project, email="old@example.org", invited_by=owner,
                                      accepted_at=timezone.now() - timedelta(days=1))
+    offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, viewer_membership)
+                 revoked, invitation, used, offer, viewer_membership)
 
 
 @dataclass
@@ -175,11 +178,17 @@ ROWS = [
     Row("teams:project_delete", "POST", at("teams:project_delete", pk("project")), owners(),
         data=lambda w: {"confirm": w.project.name}),
     Row("teams:invitation_revoke", "POST", at("teams:invitation_revoke", pk("invitation")), owners()),
+    # The link is bound to the invited address (new@example.org): any other account is refused
+    # (403); without an account the sign-up form is shown (200, and again after an empty POST).
     Row("teams:invitation_accept", "GET", at("teams:invitation_accept", lambda w, col: [w.invite(col)]),
-        token_holders()),
-    # Members join (302 to the project); without an account an empty form is shown again (200).
+        _cols(owner=403, editor=403, viewer=403, stranger=403, anonymous=200, guest=200, revoked=404)),
     Row("teams:invitation_accept", "POST", at("teams:invitation_accept", lambda w, col: [w.invite(col)]),
-        _cols(owner=302, editor=302, viewer=302, stranger=302, anonymous=200, guest=200, revoked=404)),
+        _cols(owner=403, editor=403, viewer=403, stranger=403, anonymous=200, guest=200, revoked=404)),
+    # An in-app invitation: only the invited account (the stranger here) answers it.
+    Row("teams:invitation_join", "POST", at("teams:invitation_join", pk("offer")),
+        _cols(owner=404, editor=404, viewer=404, stranger=302, anonymous=LOGIN, guest=LOGIN, revoked=LOGIN)),
+    Row("teams:invitation_decline", "POST", at("teams:invitation_decline", pk("offer")),
+        _cols(owner=404, editor=404, viewer=404, stranger=302, anonymous=LOGIN, guest=LOGIN, revoked=LOGIN)),
     # Teams: sharing and guest links.
     Row("teams:song_sharing", "GET", at("teams:song_sharing", pk("song")), members()),
     Row("teams:song_sharing", "GET", at("teams:song_sharing", pk("song")), members(), htmx="song-sharing"),
@@ -212,11 +221,10 @@ ROWS = [
         data=lambda w: {"project": w.other.pk}),
     Row("library:song_trash", "POST", at("library:song_trash", pk("song")), editors()),
     Row("library:song_restore", "POST", at("library:song_restore", pk("trashed")), editors()),
-    # The upstream's own calls: authenticated by the secret or signature in the URL, not a session.
-    Row("upstream:callback", "POST",
-        at("upstream:callback", lambda w, col: [
-            w.song.transform_id, "wrong" if col == "revoked" else w.song.transform.callback_secret]),
-        token_holders()),
+    # The upstream's own calls, authenticated not by a session but by the reference in the
+    # callback's body, or the signature in the upload link.
+    Row("upstream:callback", "POST", at("upstream:callback"), token_holders(),
+        data=lambda w: {"replyRef": reply_ref(w.song.transform)}),
     Row("upstream:upload_file", "GET",
         at("upstream:upload_file", lambda w, col: [
             "bad" if col == "revoked" else signing.dumps(w.upload.pk, salt="riffweb.upstream.upload-file")]),
@@ -258,7 +266,8 @@ def test_permission_matrix(client, world, row: Row, col: str):
     headers = {"HX-Request": "true", "HX-Target": row.htmx} if row.htmx else {}
     send = partial(client.post if row.method == "POST" else client.get, headers=headers)
     if row.name == "upstream:callback":
-        response = client.post(url, data=b"{}", content_type="application/json")
+        data = {"replyRef": "1.wrong"} if col == "revoked" else row.data(world)
+        response = client.post(url, data=data, content_type="application/json")
     else:
         response = send(url, row.data(world)) if row.method == "POST" else send(url)
     expected = row.expect[col]

@@ -75,16 +75,24 @@ class MoveForm(forms.Form):
         ]
 
 
+# Primary keys are 64-bit: a larger number names no song, and the database cannot even compare it.
+MAX_SONG_ID = 2**63 - 1
+
+
 class SongIdsField(forms.Field):
     """The ticked songs' ids (checkboxes named "songs")."""
 
     widget = forms.MultipleHiddenInput
 
     def to_python(self, value) -> list[int]:
+        not_yours = forms.ValidationError("Those songs are not in your library.")
         try:
-            return list(dict.fromkeys(int(v) for v in value or []))
+            ids = list(dict.fromkeys(int(v) for v in value or []))
         except (TypeError, ValueError):
-            raise forms.ValidationError("Those songs are not in your library.") from None
+            raise not_yours from None
+        if not all(0 < pk <= MAX_SONG_ID for pk in ids):
+            raise not_yours
+        return ids
 
     def validate(self, value) -> None:
         if self.required and not value:

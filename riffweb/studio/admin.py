@@ -25,9 +25,9 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["project", "email", "role", "created_at", "expires_at", "accepted_at"]
+    list_display = ["project", "invitee", "role", "created_at", "expires_at", "accepted_at", "declined_at"]
     exclude = ["token"]
-    raw_id_fields = ["project", "invited_by", "accepted_by"]
+    raw_id_fields = ["project", "user", "invited_by", "accepted_by"]
 
 
 class SongInline(admin.TabularInline):

@@ -2,11 +2,13 @@
 
 import random
 import secrets
+import unicodedata
 import uuid
 from datetime import timedelta
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
@@ -19,8 +21,14 @@ from riffweb import audio, queue
 from riffweb.upstream import dialects
 
 
+def single_line(value: str) -> None:
+    """Names travel into e-mails and headers: no line breaks or other control characters."""
+    if any(unicodedata.category(char) in {"Cc", "Zl", "Zp"} for char in value):
+        raise ValidationError("Use one line, without line breaks or control characters.")
+
+
 class Project(models.Model):
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[single_line])
     description = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
@@ -90,11 +98,31 @@ class Membership(models.Model):
         return self.role == self.Role.OWNER
 
 
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(accepted_at__isnull=True, declined_at__isnull=True, expires_at__gt=timezone.now())
+
+    def pending_for(self, user):
+        """The offers waiting for this account's answer (by username, or by an e-mail address
+        that matched the account when the owner sent it)."""
+        return self.pending().filter(user=user).select_related("project", "invited_by")
+
+
 class Invitation(models.Model):
-    """An owner's invitation to join a project; the link works once and expires."""
+    """An owner's offer to join a project, which only the invited person can accept.
+
+    Invited by username, it waits in that account's list of invitations; by e-mail address, a
+    link goes to the address (and waits in the list of the account with that address, if any).
+    Who is invited is fixed: `user` (the account named, when one was) and `email`.
+    """
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="invitations")
-    email = models.EmailField()
+    email = models.EmailField(blank=True)
+    username = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="invitations",
+    )
     role = models.CharField(
         max_length=10, choices=Membership.Role.choices, default=Membership.Role.VIEWER
     )
@@ -108,9 +136,18 @@ class Invitation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    declined_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The per-owner rate limit: invitations one user sent in the last hour.
+            models.Index(fields=["invited_by", "created_at"], name="invitation_sent_recent"),
+        ]
 
     def __str__(self) -> str:
-        return f"Invitation of {self.email} to {self.project}"
+        return f"Invitation of {self.invitee} to {self.project}"
 
     def get_absolute_url(self) -> str:
         return reverse("teams:invitation_accept", args=[self.token])
@@ -121,8 +158,31 @@ class Invitation(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def invitee(self) -> str:
+        return self.email or self.username
+
+    @property
     def is_usable(self) -> bool:
-        return self.accepted_at is None and self.expires_at > timezone.now()
+        return self.accepted_at is None and self.declined_at is None and self.expires_at > timezone.now()
+
+    def is_for(self, user) -> bool:
+        """Only the invited account, or an account with the invited address, may answer."""
+        if self.user_id is not None:
+            return self.user_id == user.pk
+        return bool(self.email) and user.email.lower() == self.email.lower()
+
+    def accept(self, user) -> bool:
+        """Claim the offer once (a conditional update) and make `user` a member; False if gone."""
+        with transaction.atomic():
+            claimed = Invitation.objects.pending().filter(pk=self.pk).update(
+                accepted_at=timezone.now(), accepted_by=user
+            )
+            if claimed:
+                Membership.objects.get_or_create(project=self.project, user=user, defaults={"role": self.role})
+        return bool(claimed)
+
+    def decline(self) -> bool:
+        return bool(Invitation.objects.pending().filter(pk=self.pk).update(declined_at=timezone.now()))
 
 
 class Failure(models.TextChoices):

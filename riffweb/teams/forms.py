@@ -1,40 +1,75 @@
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
 
-from riffweb.studio.models import GuestLink, Membership
+from riffweb.studio.models import GuestLink, Invitation, Membership
 
 
 class InviteForm(forms.Form):
+    """Whom to invite. Its answers never tell whether an account exists: an unknown username
+    gets a pending invitation like a known one, which simply never gets an answer."""
+
     who = forms.CharField(
         label="Username or e-mail address",
         max_length=254,
-        help_text="Someone without an account gets an invitation link by e-mail.",
+        help_text="They accept it in riffweb; an e-mail address also gets a link by e-mail.",
     )
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.VIEWER)
 
-    def __init__(self, *args, project, **kwargs):
+    def __init__(self, *args, project, invited_by, **kwargs):
         super().__init__(*args, **kwargs)
-        self.project = project
-        self.user = None
+        self.project, self.invited_by = project, invited_by
 
     def clean_who(self) -> str:
         who = self.cleaned_data["who"].strip()
-        users = get_user_model().objects.filter(is_active=True)
         if "@" in who:
-            forms.EmailField().clean(who)
-            self.user = users.filter(email__iexact=who).order_by("pk").first()
-        else:
-            self.user = users.filter(username__iexact=who).first()
-            if self.user is None:
-                raise forms.ValidationError(
-                    "No account has that username: invite them by e-mail address instead."
-                )
-        if self.user and self.project.memberships.filter(user=self.user).exists():
-            raise forms.ValidationError(f"{self.user.get_username()} is already a member.")
+            return forms.EmailField().clean(who)
+        if len(who) > 150:
+            raise forms.ValidationError("A username has at most 150 characters.")
+        get_user_model().username_validator(who)
+        # The owner sees the member list, so saying this reveals nothing new.
+        if self.project.memberships.filter(user__username__iexact=who).exists():
+            raise forms.ValidationError(f"{who} is already a member.")
         return who
+
+    def clean(self):
+        cleaned = super().clean()
+        limit = settings.RIFFWEB_INVITES_PER_HOUR
+        last_hour = timezone.now() - timedelta(hours=1)
+        if Invitation.objects.filter(invited_by=self.invited_by, created_at__gte=last_hour).count() >= limit:
+            raise forms.ValidationError(
+                f"You have sent {limit} invitations in the last hour, the most we allow: try again later."
+            )
+        return cleaned
+
+    def create_invitation(self) -> Invitation:
+        who, users = self.cleaned_data["who"], get_user_model().objects.filter(is_active=True)
+        if "@" in who:
+            fields = {"email": who, "user": users.filter(email__iexact=who).order_by("pk").first()}
+        else:
+            fields = {"username": who, "user": users.filter(username__iexact=who).first()}
+        return Invitation.objects.create(
+            project=self.project, role=self.cleaned_data["role"], invited_by=self.invited_by, **fields
+        )
+
+
+class InvitedSignupForm(UserCreationForm):
+    """An account made from an e-mail invitation's link: it gets the invited address."""
+
+    def __init__(self, *args, invitation: Invitation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+
+    def save(self, commit=True):
+        user = super().save(commit=False)
+        user.email = self.invitation.email
+        if commit:
+            user.save()
+        return user
 
 
 class RoleForm(forms.Form):

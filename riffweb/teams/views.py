@@ -6,7 +6,6 @@ import smtplib
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import UserCreationForm
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -20,7 +19,7 @@ from django_htmx.middleware import HtmxDetails
 from riffweb.studio import access
 from riffweb.audio_response import audio_response
 from riffweb.studio.models import Invitation, Membership, Song, Transform, Upload
-from riffweb.teams.forms import GuestLinkForm, InviteForm, RoleForm
+from riffweb.teams.forms import GuestLinkForm, InvitedSignupForm, InviteForm, RoleForm
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +34,14 @@ def _members_context(request, project, membership, **extra) -> dict:
         "membership": membership,
         "members": project.memberships.select_related("user").order_by("user__username"),
         "invitations": [],
-        "invite_form": InviteForm(project=project),
+        "invite_form": InviteForm(project=project, invited_by=request.user),
         **extra,
     }
     if membership.is_owner:
+        # A link only for e-mail invitations: whoever is invited by username answers in riffweb.
         context["invitations"] = [
-            (invitation, request.build_absolute_uri(invitation.get_absolute_url()))
-            for invitation in project.invitations.filter(accepted_at__isnull=True)
-            if invitation.is_usable
+            (invitation, request.build_absolute_uri(invitation.get_absolute_url()) if invitation.email else "")
+            for invitation in project.invitations.pending().order_by("created_at")
         ]
     return context
 
@@ -67,41 +66,32 @@ def member_list(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@transaction.atomic
 def member_invite(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Record a pending offer; the answer is the same whether or not the account exists."""
     project, membership = access.get_project_for(request.user, pk, need="own")
-    form = InviteForm(request.POST, project=project)
+    form = InviteForm(request.POST, project=project, invited_by=request.user)
     if not form.is_valid():
         template = "teams/member_list.html" + ("#members" if request.htmx else "")
         return render(request, template, _members_context(request, project, membership, invite_form=form))
-    role = form.cleaned_data["role"]
-    if form.user:
-        Membership.objects.create(project=project, user=form.user, role=role)
-        notice = f"{form.user.get_username()} joined as {role}."
-        _send_added_mail(request, project, form.user)
-    else:
-        invitation = Invitation.objects.create(
-            project=project, email=form.cleaned_data["who"], role=role, invited_by=request.user
-        )
+    invitation = form.create_invitation()
+    if invitation.email:
         _send_invitation_mail(request, invitation)
         notice = f"Invitation sent to {invitation.email}; its link is below if you prefer to send it yourself."
+    else:
+        notice = f"Invitation sent to {invitation.username}: they can accept it from their project list."
     if not request.htmx:
         messages.success(request, notice)
     return _members_response(request, project, notice=notice)
 
 
 def _send_invitation_mail(request, invitation: Invitation) -> None:
+    """The subject is fixed text: nothing a user typed goes into a mail header."""
     link = request.build_absolute_uri(invitation.get_absolute_url())
-    _send(request, invitation.email, f"Join “{invitation.project}” on riffweb",
+    _send(request, invitation.email, "An invitation to a project on riffweb",
           f"{request.user.get_username()} invites you to the project “{invitation.project}” "
-          f"as {invitation.get_role_display().lower()}.\n\nOpen this link to join (it works once, "
-          f"until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{link}\n")
-
-
-def _send_added_mail(request, project, user) -> None:
-    if user.email:
-        link = request.build_absolute_uri(project.get_absolute_url())
-        _send(request, user.email, f"You are now in “{project}” on riffweb",
-              f"{request.user.get_username()} added you to “{project}”:\n{link}\n")
+          f"as {invitation.get_role_display().lower()}.\n\nOpen this link to accept or decline it "
+          f"(until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n{link}\n")
 
 
 def _send(request, to: str, subject: str, body: str) -> None:
@@ -204,26 +194,43 @@ def invitation_revoke(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HtmxHttpRequest, token: str) -> HttpResponse:
-    """The invitation link: a member joins; someone without an account creates one here."""
+    """An e-mail invitation's link: the invited person joins, or creates their account here.
+
+    The link is bound to the invitation: a signed-in account that is not the one invited (or
+    lacks the invited address) is refused, so a forwarded or leaked link admits nobody else.
+    """
     invitation = access.get_invitation_by_token(token)
-    form = None if request.user.is_authenticated else UserCreationForm(request.POST or None)
+    signed_in = request.user.is_authenticated
+    if signed_in and not invitation.is_for(request.user):
+        return render(request, "teams/invitation_accept.html", {"invitation": invitation, "not_for_you": True},
+                      status=403)
+    form = None if signed_in else InvitedSignupForm(request.POST or None, invitation=invitation)
     if request.method == "POST" and (form is None or form.is_valid()):
         with transaction.atomic():
             user = request.user if form is None else form.save()
-            claimed = Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
-                accepted_at=timezone.now(), accepted_by=user
-            )
-            if not claimed:
+            if not invitation.accept(user):
                 raise Http404("This invitation was used already.")
-            Membership.objects.get_or_create(
-                project=invitation.project, user=user, defaults={"role": invitation.role}
-            )
         if form is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(invitation.project)
     login_url = f"{reverse('login')}?next={request.path}"
     context = {"invitation": invitation, "form": form, "login_url": login_url}
     return render(request, "teams/invitation_accept.html", context)
+
+
+@login_required
+@require_POST
+def invitation_answer(request: HtmxHttpRequest, pk: int, answer: str) -> HttpResponse:
+    """Accept or decline an invitation waiting in my list; anyone else's is a 404."""
+    invitation = Invitation.objects.pending_for(request.user).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404("No such invitation.")
+    if answer == "decline":
+        invitation.decline()
+        messages.success(request, f"You declined the invitation to “{invitation.project}”.")
+        return redirect("studio:project_list")
+    invitation.accept(request.user)
+    return redirect(invitation.project)
 
 
 @login_required

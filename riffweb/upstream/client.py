@@ -540,8 +540,8 @@ class UseapiClient(Client):
         if req.seed is not None:
             payload["seed"] = max(0, min(2147483647, int(req.seed)))
         if req.reply_url:
-            payload["replyUrl"] = req.reply_url[:1024]
-            payload["replyRef"] = req.reply_ref[:1024]
+            payload["replyUrl"] = req.reply_url  # never cut: a start-up check refuses a longer one
+            payload["replyRef"] = req.reply_ref
         return path, payload
 
     def poll(self, job_ids: list[str]) -> dict[str, list[Track]]:

@@ -17,6 +17,10 @@ class UpstreamState(models.Model):
     pump_owner = models.CharField(max_length=64, blank=True)
     pump_lease_until = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # A fingerprint of the SECRET_KEY the last started worker runs with (riffweb/upstream/keycheck.py):
+    # django-q2 signs tasks with it, so a worker with another key drops every task from the web.
+    worker_key_check = models.CharField(max_length=64, blank=True)
+    worker_key_at = models.DateTimeField(null=True, blank=True)
 
     # Set by a 401 or 596 answer, cleared by the next successful call. Staff see it.
     attention = models.CharField(max_length=300, blank=True)

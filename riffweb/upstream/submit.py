@@ -14,10 +14,10 @@ import random
 from datetime import timedelta
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from riffweb.studio.models import Failure, Transform
+from riffweb.upstream import callbacks
 from riffweb.upstream import client as upstream
 from riffweb.upstream.dialects import callbacks_enabled
 from riffweb.upstream.models import UpstreamState
@@ -31,11 +31,6 @@ MAX_SUBMIT_ATTEMPTS = 8
 def first_poll() -> float:
     """Seconds from a create to its first status call (with callbacks, only a safety net)."""
     return settings.RIFFWEB_CALLBACK_SAFETY_POLL if callbacks_enabled() else settings.RIFFWEB_POLL_FIRST
-
-
-def callback_url(transform: Transform) -> str:
-    path = reverse("upstream:callback", args=[transform.pk, transform.callback_secret])
-    return settings.RIFFWEB_PUBLIC_URL + path
 
 
 def build_request(transform: Transform) -> upstream.Request:
@@ -72,8 +67,8 @@ def build_request(transform: Transform) -> upstream.Request:
         audio_upload_id=transform.source_upload.audio_upload_id if transform.source_upload else "",
     )
     if callbacks_enabled():
-        req.reply_url = callback_url(transform)
-        req.reply_ref = str(transform.pk)
+        req.reply_url = callbacks.reply_url(transform)
+        req.reply_ref = callbacks.reply_ref(transform)
     return req
 
 

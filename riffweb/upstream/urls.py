@@ -5,6 +5,6 @@ from riffweb.upstream import views
 app_name = "upstream"
 
 urlpatterns = [
-    path("callback/<int:transform_id>/<str:secret>/", views.callback, name="callback"),
+    path("callback/", views.callback, name="callback"),
     path("upload-file/<str:token>/", views.upload_file, name="upload_file"),
 ]

@@ -1,6 +1,5 @@
 """What the upstream calls on us: dialect B's progress callbacks, dialect A's upload fetch."""
 
-import hmac
 import json
 import logging
 
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from riffweb.audio_response import audio_response
 from riffweb.studio.models import Transform, Upload
+from riffweb.upstream import callbacks
 from riffweb.upstream import client as upstream
 from riffweb.upstream.submit import first_poll
 from riffweb.upstream.tracker import apply_job
@@ -24,19 +24,20 @@ MAX_CALLBACK_BYTES = 1_000_000
 
 @csrf_exempt
 @require_POST
-def callback(request, transform_id: int, secret: str):
-    """Progress from the upstream. Forged (wrong secret), duplicate or late calls change nothing."""
-    transform = Transform.objects.filter(pk=transform_id).first()
-    if transform is None or not hmac.compare_digest(transform.callback_secret, secret):
-        raise Http404("No such callback.")
+def callback(request):
+    """Progress from the upstream, proved by the `replyRef` in its body (riffweb/upstream/callbacks.py).
+
+    Forged (unknown request or wrong secret: the same 404), duplicate or late calls change nothing.
+    """
     if len(request.body) > MAX_CALLBACK_BYTES:
         return HttpResponse(status=413)
     try:
         data = json.loads(request.body)
-    except ValueError:
-        log.warning("transform %s: unreadable callback body", transform_id)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python recurses
+        log.warning("unreadable callback body")
         return HttpResponse(status=400)
-    if isinstance(data, dict) and data.get("replyRef") not in (None, "", str(transform_id)):
+    transform = callbacks.verified_transform(data)
+    if transform is None:
         raise Http404("No such callback.")
     tracks = [t for t in (upstream.parse_track(i) for i in upstream.track_items(data) or []) if t]
     job_id = str(data.get("job_id") or "") if isinstance(data, dict) else ""

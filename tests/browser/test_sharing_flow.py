@@ -1,4 +1,4 @@
-"""Sharing as people do it: an owner invites a teammate who opens and plays the shared song;
+"""Sharing as people do it: an owner invites a teammate who accepts, opens and plays the shared song;
 a viewer sees no transform forms; a guest link plays for an anonymous browser until revoked."""
 
 import re
@@ -32,7 +32,7 @@ def test_an_invited_teammate_opens_the_shared_link_and_plays_it(browser, page, l
     page.get_by_label("Username or e-mail address").fill("tess")
     page.get_by_label("Role", exact=True).select_option("viewer")
     page.get_by_role("button", name="Invite").click()
-    page.get_by_text("tess joined as viewer").wait_for()
+    page.get_by_text("Invitation sent to tess").wait_for()
 
     page.goto(f"{live_server.url}{shared_song.get_absolute_url()}")
     assert page.locator(TRANSFORM_FORMS).count() > 0  # the owner has them: the check below means something
@@ -48,6 +48,9 @@ def test_an_invited_teammate_opens_the_shared_link_and_plays_it(browser, page, l
     teammate_page = context.new_page()
     teammate_page.set_default_timeout(15_000)
     log_in(teammate_page, live_server, teammate.username, PASSWORD)
+    teammate_page.goto(f"{live_server.url}{reverse('studio:project_list')}")
+    teammate_page.get_by_role("button", name=f"Join {project.name}").click()  # nobody joins without consent
+    teammate_page.get_by_role("heading", name=project.name).wait_for()
     teammate_page.goto(song_link)
     assert teammate_page.get_by_role("heading", name=re.compile("Harbour lights")).first.is_visible()
     play(teammate_page, f'audio[src$="{reverse("studio:song_audio", args=[shared_song.pk])}"]')

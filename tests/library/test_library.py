@@ -163,3 +163,15 @@ def test_the_library_takes_the_same_few_queries_however_many_songs(owner_client,
         finish_song(make_request(other, owner).songs.get(variant=0)).favourited_by.add(owner)
     large = [queries({}), queries({"q": "neon"}), queries({"page": 2, "sort": "title"})]
     assert small == large and max(large) <= 10
+
+
+def test_song_ids_past_the_databases_range_are_refused_with_a_message(owner_client, owner, project):
+    """An attacker's id ≥ 2⁶³ once crashed the bulk and zip forms (the database cannot compare it)."""
+    song = make_request(project, owner).songs.first()
+    for url, data in ((reverse("library:bulk"), {"action": "trash"}), (reverse("library:download_zip"), {})):
+        for huge in (2**63, 10**30, -(2**63) - 1):
+            response = owner_client.post(url, {**data, "songs": [song.pk, huge]}, follow=True)
+            assert response.status_code == 200
+            assert "Those songs are not in your library." in titles(response)
+    song.refresh_from_db()
+    assert song.deleted_at is None

@@ -1,4 +1,5 @@
-"""Invitation links: single-use, expiring, and they let someone without an account join."""
+"""Invitation links: single-use, expiring, bound to the invited address, and they let someone
+without an account join."""
 
 from datetime import timedelta
 
@@ -9,9 +10,8 @@ from riffweb.studio.models import Invitation
 from tests.conftest import PASSWORD
 
 
-def invite(project, owner, role="editor", **fields):
-    return Invitation.objects.create(project=project, email="new@example.org", role=role,
-                                     invited_by=owner, **fields)
+def invite(project, owner, role="editor", email="new@example.org", **fields):
+    return Invitation.objects.create(project=project, email=email, role=role, invited_by=owner, **fields)
 
 
 def test_someone_without_an_account_creates_one_and_joins(client, project, owner):
@@ -21,18 +21,19 @@ def test_someone_without_an_account_creates_one_and_joins(client, project, owner
     response = client.post(url, {"username": "newbie", "password1": PASSWORD, "password2": PASSWORD})
     assert response.status_code == 302 and response["Location"] == project.get_absolute_url()
     assert project.memberships.get(user__username="newbie").role == "editor"
+    assert project.memberships.get(user__username="newbie").user.email == "new@example.org"
     assert client.get(project.get_absolute_url()).status_code == 200
 
 
-def test_a_logged_in_user_joins_with_one_click(client, project, owner, stranger):
-    invitation = invite(project, owner, role="viewer")
+def test_a_logged_in_user_with_the_invited_address_joins_with_one_click(client, project, owner, stranger):
+    invitation = invite(project, owner, role="viewer", email="SAM@example.com")
     client.force_login(stranger)
     client.post(invitation.get_absolute_url())
     assert project.memberships.get(user=stranger).role == "viewer"
 
 
 def test_an_invitation_works_once(client, project, owner, stranger):
-    invitation = invite(project, owner)
+    invitation = invite(project, owner, email=stranger.email)
     client.force_login(stranger)
     client.post(invitation.get_absolute_url())
     assert client.get(invitation.get_absolute_url()).status_code == 404

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from riffweb.studio.models import Song, Transform
 from riffweb.upstream import tracker
+from riffweb.upstream.callbacks import reply_ref
 from riffweb.upstream.submit import submit_transform
 from tests.cluster import running_engine
 from tests.conftest import make_request
@@ -17,9 +18,12 @@ def song_object(track_id, status="processing", progress=40, url=""):
     return {"id": track_id, "status": status, "progress": progress, "download_url": url or None, "title": "T"}
 
 
-def post(client, transform, payload, secret=None):
-    url = reverse("upstream:callback", args=[transform.pk, secret or transform.callback_secret])
-    return client.post(url, payload, content_type="application/json")
+CALLBACK = reverse("upstream:callback")
+
+
+def post(client, transform, payload, ref=None):
+    """A callback as the upstream sends it: our `replyRef` echoed in the body."""
+    return client.post(CALLBACK, {**payload, "replyRef": ref or reply_ref(transform)}, content_type="application/json")
 
 
 @pytest.fixture
@@ -32,26 +36,54 @@ def submitted(stub, upstream_at, project, owner, settings):
 
 
 @pytest.mark.django_db
-def test_the_create_carries_a_reply_url_with_an_unguessable_secret(stub, submitted):
+def test_the_reply_url_carries_no_secret_and_the_reply_ref_an_unguessable_one(stub, submitted):
+    """Access logs record URLs, not bodies: the secret travels in replyRef, which the upstream echoes."""
     body = stub.requests[-1][2]
-    assert body["replyUrl"] == "http://testserver" + reverse(
-        "upstream:callback", args=[submitted.pk, submitted.callback_secret]
-    )
-    assert body["replyRef"] == str(submitted.pk)
+    assert body["replyUrl"] == "http://testserver/upstream/callback/"
+    assert submitted.callback_secret not in body["replyUrl"]
+    assert body["replyRef"] == f"{submitted.pk}.{submitted.callback_secret}"
     assert len(submitted.callback_secret) >= 32
 
 
 @pytest.mark.django_db
 def test_a_forged_callback_changes_nothing(client, submitted):
-    payload = {"replyRef": str(submitted.pk), "songs": [song_object("x1", "completed", 100, "http://evil.test/a.mp3")]}
-    assert post(client, submitted, payload, secret="guess").status_code == 404
-    assert post(client, submitted, {**payload, "replyRef": "999"}).status_code == 404
+    payload = {"songs": [song_object("x1", "completed", 100, "http://evil.test/a.mp3")]}
+    assert post(client, submitted, payload, ref=f"{submitted.pk}.guess").status_code == 404
+    assert post(client, submitted, payload, ref=str(submitted.pk)).status_code == 404
+    assert client.post(CALLBACK, payload, content_type="application/json").status_code == 404
     assert not Song.objects.filter(transform=submitted).exclude(status=Song.Status.RUNNING).exists()
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("secret", ["ünïcødé-sécret", "\ud800", "秘密" * 40, ""])
+def test_a_non_ascii_secret_is_refused_like_any_wrong_one(client, submitted, secret):
+    """hmac.compare_digest raised TypeError on non-ASCII text: a 500 an outsider could trigger."""
+    assert post(client, submitted, {"songs": []}, ref=f"{submitted.pk}.{secret}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_unknown_request_and_a_wrong_secret_answer_the_same(client, submitted):
+    """A 404 for one and a 500 for the other told an outsider which request ids exist."""
+    answers = [
+        post(client, submitted, {"songs": []}, ref=ref)
+        for ref in (f"{submitted.pk}.wrong", f"{submitted.pk + 1000}.wrong", f"{2**64}.x", "x.y", "é.ü")
+    ]
+    assert {(a.status_code, a.content) for a in answers} == {(answers[0].status_code, answers[0].content)}
+    assert answers[0].status_code == 404
+
+
+@pytest.mark.django_db
+def test_deeply_nested_json_is_refused_without_a_crash(client, submitted):
+    """Python's JSON parser recurses: 100,000 open brackets raised RecursionError (a 500)."""
+    body = "[" * 100_000 + "]" * 100_000
+    assert client.post(CALLBACK, body, content_type="application/json").status_code == 400
+    nested = '{"replyRef": "%s", "songs": %s}' % (reply_ref(submitted), "[" * 100_000 + "]" * 100_000)
+    assert client.post(CALLBACK, nested, content_type="application/json").status_code == 400
+
+
+@pytest.mark.django_db
 def test_progress_callbacks_move_songs_forward_and_push_polling_back(client, submitted, settings):
-    payload = {"replyRef": str(submitted.pk), "songs": [song_object("a"), song_object("b", progress=55)]}
+    payload = {"songs": [song_object("a"), song_object("b", progress=55)]}
     assert post(client, submitted, payload).status_code == 200
     songs = list(submitted.songs.order_by("variant"))
     assert [(s.upstream_id, s.progress) for s in songs] == [("a", 40), ("b", 55)]
@@ -61,11 +93,11 @@ def test_progress_callbacks_move_songs_forward_and_push_polling_back(client, sub
 
 @pytest.mark.django_db
 def test_duplicate_and_out_of_order_callbacks_are_harmless(client, submitted, stub):
-    done = {"replyRef": str(submitted.pk), "songs": [
+    done = {"songs": [
         song_object("a", "completed", 100, f"{stub.url}/audio/a.wav"),
         song_object("b", "completed", 100, f"{stub.url}/audio/b.wav"),
     ]}
-    late = {"replyRef": str(submitted.pk), "songs": [song_object("b", "processing", 10), song_object("a", "queued", 0)]}
+    late = {"songs": [song_object("b", "processing", 10), song_object("a", "queued", 0)]}
     assert post(client, submitted, done).status_code == 200
     assert post(client, submitted, done).status_code == 200
     assert post(client, submitted, late).status_code == 200
@@ -80,7 +112,7 @@ def test_duplicate_and_out_of_order_callbacks_are_harmless(client, submitted, st
 
 @pytest.mark.django_db
 def test_a_failed_callback_fails_the_song_with_its_reason(client, submitted):
-    payload = {"replyRef": str(submitted.pk), "songs": [
+    payload = {"songs": [
         {"id": "a", "status": "failed", "error": "render failed"}, song_object("b"),
     ]}
     post(client, submitted, payload)
@@ -90,8 +122,7 @@ def test_a_failed_callback_fails_the_song_with_its_reason(client, submitted):
 
 @pytest.mark.django_db
 def test_an_unreadable_callback_is_refused_without_a_crash(client, submitted):
-    url = reverse("upstream:callback", args=[submitted.pk, submitted.callback_secret])
-    assert client.post(url, "{not json", content_type="application/json").status_code == 400
+    assert client.post(CALLBACK, "{not json", content_type="application/json").status_code == 400
 
 
 @pytest.mark.django_db(transaction=True)
@@ -119,7 +150,7 @@ def test_a_callback_for_a_create_that_got_no_answer_adopts_it(client, stub, upst
     transform = make_request(project, owner, mode=Transform.Mode.COMPOSE, prompts=[{"text": "piano"}])
     assert submit_transform(transform.pk) == "unknown"
     time.sleep(1)  # the stub finishes the create it was still working on
-    payload = {"replyRef": str(transform.pk), "job_id": "job-x", "songs": [
+    payload = {"job_id": "job-x", "songs": [
         song_object("a", "completed", 100, f"{stub.url}/audio/a.wav"), song_object("b", "processing", 50),
     ]}
     assert post(client, transform, payload).status_code == 200

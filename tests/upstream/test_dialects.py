@@ -98,3 +98,14 @@ def test_the_usual_time_and_the_poll_batch_follow_the_settings(settings):
     assert dialects.get(RIFFUSION).usual_seconds == 95 == dialects.get(USEAPI).usual_seconds
     settings.RIFFWEB_UPSTREAM_EXPECTED_SECONDS = None
     assert dialects.get(USEAPI).usual_seconds == dialects.DIALECTS[USEAPI].usual_seconds
+
+
+def test_a_public_address_too_long_for_callbacks_is_refused_at_start_up(settings, db):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.RIFFWEB_PUBLIC_URL = "https://studio.example.com/" + "x" * 1000
+    with pytest.raises(SystemCheckError, match="riffweb.upstream.E001"):
+        call_command("check")
+    settings.RIFFWEB_PUBLIC_URL = "https://studio.example.com"
+    call_command("check")

@@ -1,4 +1,5 @@
-"""Operators' heartbeat: exit 1 when the cluster has done no work for N minutes while work is due."""
+"""Operators' heartbeat: exit 1 when the cluster has done no work for N minutes while work is
+due, or when it runs with another SECRET_KEY than this process (it then drops every task)."""
 
 import sys
 from datetime import timedelta
@@ -8,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from riffweb.studio.models import Song, Transform
+from riffweb.upstream import keycheck
 from riffweb.upstream.models import UpstreamState
 
 
@@ -36,6 +38,9 @@ class Command(BaseCommand):
         )
         if state and state.attention:
             self.stdout.write(f"upstream needs attention: {state.attention}")
+        if state and keycheck.worker_key_differs(state.worker_key_check):
+            self.stderr.write(f"MISCONFIGURED: {keycheck.MISMATCH}")
+            sys.exit(1)
         stalled = (heartbeat is None or heartbeat < grace) and (due_songs or due_requests)
         if stalled:
             self.stderr.write(f"STALLED: no cluster work for over {minutes:g} minutes while work is due")
