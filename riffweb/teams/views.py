@@ -6,7 +6,6 @@ import smtplib
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +17,7 @@ from django_htmx.middleware import HtmxDetails
 
 from riffweb.studio import access
 from riffweb.audio_response import audio_response
-from riffweb.studio.models import Invitation, Membership, Song, Transform, Upload
+from riffweb.studio.models import Invitation, Membership
 from riffweb.teams.forms import GuestLinkForm, InvitedSignupForm, InviteForm, RoleForm
 
 log = logging.getLogger(__name__)
@@ -163,24 +162,9 @@ def project_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("confirm", "").strip() != project.name:
         messages.error(request, f"Type the project's name, “{project.name}”, to delete it.")
         return redirect("teams:member_list", project.pk)
-    _delete_project(project)
+    project.delete_with_files()
     messages.success(request, f"“{project.name}” and its songs are deleted.")
     return redirect("studio:project_list")
-
-
-def _delete_project(project) -> None:
-    """Delete a project, its requests, songs and uploads, and then their files.
-
-    A song moved to another project stays there: its request goes along with it first, since
-    deleting the request would take the song with it.
-    """
-    with transaction.atomic():
-        for song in Song.objects.filter(transform__project=project).exclude(project=project):
-            Transform.objects.filter(pk=song.transform_id).update(project=song.project_id)
-        files = [f for f in Song.objects.filter(project=project).values_list("audio", flat=True) if f]
-        files += [f for f in Upload.objects.filter(project=project).values_list("audio", flat=True) if f]
-        project.delete()
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
 
 
 @login_required
