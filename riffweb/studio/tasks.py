@@ -22,11 +22,7 @@ FETCH_DEADLINE = 45.0  # under the cluster's task timeout (Q_CLUSTER["timeout"],
 
 def enqueue_fetch(upload_id: int) -> None:
     if not queue.fetch_link(upload_id):
-        _fail(upload_id, "We could not start fetching the link. Try again in a while.")
-
-
-def _fail(upload_id: int, message: str) -> None:
-    Upload.objects.filter(pk=upload_id).update(status=Upload.Status.FAILED, error=message[:500])
+        Upload.objects.filter(pk=upload_id).fail("We could not start fetching the link. Try again in a while.")
 
 
 def fetch_upload(upload_id: int) -> str:
@@ -41,19 +37,14 @@ def fetch_upload(upload_id: int) -> str:
                           deadline=FETCH_DEADLINE)
             checked = audio.check(path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
         except FetchError as exc:
-            _fail(upload_id, f"We could not fetch that link: {exc}")
+            upload.fail(f"We could not fetch that link: {exc}")
             return "fetch failed"
         except audio.AudioError as exc:
-            _fail(upload_id, f"We did not take the linked file. {exc}")
+            upload.fail(f"We did not take the linked file. {exc}")
             return "refused"
-        upload.audio_format, upload.duration, upload.peaks = checked.format, checked.duration, checked.peaks
         with path.open("rb") as handle:
             upload.audio.save(f"upload.{checked.format}", File(handle), save=False)
-    claimed = Upload.objects.filter(pk=upload_id, status=Upload.Status.PENDING, audio="").update(
-        audio=upload.audio.name, audio_format=upload.audio_format, duration=upload.duration,
-        peaks=upload.peaks,
-    )
-    if not claimed:
+    if not upload.store_fetched(upload.audio.name, checked.format, checked.duration, checked.peaks):
         upload.audio.storage.delete(upload.audio.name)
         return "fetched twice"
     queue.send_upload(upload_id)
