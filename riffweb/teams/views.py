@@ -10,23 +10,19 @@ from django.contrib.auth.forms import UserCreationForm
 from django.core.files.storage import default_storage
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
+from riffweb.http import HtmxHttpRequest
 from riffweb.studio import access
 from riffweb.studio.audio_response import audio_response
 from riffweb.studio.models import Invitation, Membership, Song, Transform, Upload
 from riffweb.teams.forms import GuestLinkForm, InviteForm, RoleForm
 
 log = logging.getLogger(__name__)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _members_context(request, project, membership, **extra) -> dict:
