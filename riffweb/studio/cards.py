@@ -2,8 +2,9 @@
 
 A page renders each unfinished card with a hidden `card` input, "<song id>:<version>"; the
 page's poller sends them all at once, and the status view answers only the cards whose
-version moved. The version is the row's `changed_at` plus what the card says beyond its row
-(the slow and service-unreachable notices depend on the clock and on the service's state).
+version moved. The version is the row's `changed_at`, its status and progress (so a writer
+that forgets `changed_at` still shows), and what the card says beyond its row (the slow and
+service-unreachable notices depend on the clock and on the service's state).
 """
 
 import zlib
@@ -16,7 +17,8 @@ LOOKS = {"card", "player", "row"}  # the project page's cards, the song page's p
 
 def version(song, unreachable: bool) -> str:
     micros = (song.changed_at - EPOCH) // timedelta(microseconds=1)
-    return f"{micros}-{zlib.crc32(song.card_message(unreachable).encode()):08x}"
+    message = zlib.crc32(song.card_message(unreachable).encode())
+    return f"{micros}-{song.status}-{song.progress}-{message:08x}"
 
 
 def parse(values: list[str]) -> dict[int, str]:

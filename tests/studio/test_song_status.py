@@ -146,3 +146,15 @@ def test_the_song_page_is_a_full_page(owner_client, done_song):
     assert "<html" in page
     assert "variant A" in page
     assert "synthwave" in page
+
+
+def test_the_library_page_polls_once_and_its_rows_follow(owner_client, running):
+    page = owner_client.get(reverse("library:song_list")).content.decode()
+    assert page.count('hx-trigger="every 2s"') == 1 and '"look": "row"' in page
+    cards = cards_on(page)
+    assert len(cards) == 2
+    song = running.songs.first()
+    Song.objects.filter(pk=song.pk).update(progress=70, changed_at=timezone.now())
+    answer = poll(owner_client, cards, look="row").content.decode()
+    assert f'id="song-state-{song.pk}"' in answer and "Generating 70%" in answer
+    assert "song-status-" not in answer
