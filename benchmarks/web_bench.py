@@ -123,8 +123,7 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "riffweb.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--log-level", "warning"],
-        # No collectstatic here: whitenoise's warning about it is noise for a poll benchmark.
-        cwd=ROOT, env=os.environ | {"PYTHONWARNINGS": "ignore::UserWarning"}, stdout=subprocess.DEVNULL,
+        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
@@ -198,10 +197,14 @@ def main() -> None:
     args = parser.parse_args()
 
     call_command("migrate", verbosity=0)
+    # As a deploy does: production pages name their static files through the manifest.
+    call_command("collectstatic", interactive=False, verbosity=0)
     pages = make_pages(max(args.pages, args.max_pages))
     song_ids = list(Song.objects.values_list("pk", flat=True))
     server, url = start_gunicorn(args.workers)
     pollers = pages[0].open(url)
+    if not pollers or not pages[0].versions:
+        raise RuntimeError("the project page started no poller with cards: is the server answering?")
     for page in pages[1:]:
         assert page.open(url) == pollers, "every project page should start the same pollers"
     stop = threading.Event()
