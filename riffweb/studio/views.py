@@ -15,7 +15,7 @@ from riffweb.studio import access, cards
 from riffweb.studio.audio_response import audio_response
 from riffweb.studio.family import family_node
 from riffweb.studio.forms import ProjectForm
-from riffweb.studio.models import Project, Upload
+from riffweb.studio.models import Project, Song, Upload
 from riffweb.studio.page_context import cards_context, generation_context, song_page_context, source_context
 from riffweb.upstream.models import UpstreamState
 
@@ -87,12 +87,16 @@ def song_status(request: HtmxHttpRequest) -> HttpResponse:
     if look not in cards.LOOKS:
         return HttpResponseBadRequest("Unknown look.")
     unreachable = UpstreamState.is_unreachable()
-    songs = list(access.songs_for(request.user).filter(pk__in=asked).select_related("transform"))
+    # The songs by id, then the user's projects: two index lookups, where a song query that
+    # joins the user's projects walks every song of those projects.
+    roles = {m.project_id: m for m in access.memberships_of(request.user)}
+    live = Song.objects.filter(pk__in=asked, deleted_at__isnull=True).select_related("transform")
+    songs = [song for song in live if song.project_id in roles]
     changed = [song for song in songs if cards.version(song, unreachable) != asked[song.pk]]
     status = 200 if any(not song.is_finished for song in songs) else HttpResponseStopPolling.status_code
     if not changed:
         return HttpResponse(status=204 if status == 200 else status)
-    editable = {m.project_id for m in access.memberships_of(request.user) if m.can_edit}
+    editable = {pk for pk, membership in roles.items() if membership.can_edit}
     context = {"songs": changed, "look": look, "unreachable": unreachable, "editable": editable}
     return render(request, "studio/song_status.html", context, status=status)
 
