@@ -26,6 +26,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -236,6 +237,7 @@ def main() -> None:
         writer.join(5)
         server.terminate()
         server.wait(10)
+        shutil.rmtree(WORK, ignore_errors=True)
 
 
 if __name__ == "__main__":
