@@ -153,11 +153,12 @@ ROWS = [
     # Studio: songs, their partials and files.
     Row("studio:song_detail", "GET", at("studio:song_detail", pk("song")), members()),
     Row("studio:song_detail", "GET", at("studio:song_detail", pk("song")), members(), htmx="transform-form"),
-    Row("studio:song_status", "GET", at("studio:song_status", pk("song")), members(286)),
+    # The cards' one poll: a finished song stops it; a song one may not see is left out (286 too).
+    Row("studio:song_status", "GET", lambda w, col: f"{reverse('studio:song_status')}?card={w.song.pk}:0",
+        logged_in(286)),
     Row("studio:song_audio", "GET", at("studio:song_audio", pk("song")), members()),
     Row("studio:song_download", "GET", at("studio:song_download", pk("song")), members()),
     Row("studio:song_retry", "POST", at("studio:song_retry", pk("song")), editors(302)),
-    Row("studio:song_player", "GET", at("studio:song_player", pk("song")), members(286)),  # a finished song stops polling
     Row("studio:song_transform", "POST", at("studio:song_transform", pk("song", "cover")), editors(200)),
     # Studio: uploads.
     Row("studio:upload_detail", "GET", at("studio:upload_detail", pk("upload")), members()),

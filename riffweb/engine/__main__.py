@@ -80,10 +80,11 @@ def main(argv: list[str] | None = None) -> None:
         max_feed_ids=args.max_feed_ids or None,
         feed_overflow=args.feed_overflow,
     )
+    stop = threading.Event()
+    # Before the address is printed: whoever reads it may stop the engine at once.
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     server = EngineServer(config).start()
     print(f"riffweb engine listening on {server.url}", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         stop.wait()
     except KeyboardInterrupt:

@@ -8,31 +8,30 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
+from riffweb.http import HtmxHttpRequest
 from riffweb.library.export import write_zip
 from riffweb.library.forms import (
     BulkForm, LabelsForm, LibraryFilterForm, MoveForm, RenameForm, SongIdsField,
 )
 from riffweb.studio import access
 from riffweb.studio.models import Song
+from riffweb.studio.page_context import cards_context
 
 PAGE_SIZE = 25
-# What a library row shows: no lyrics, peaks or operator details to load and decode.
+# What a library row shows: no lyrics, peaks or operator details to load and decode. The
+# status and what its one sentence and version come from, for the page's status poll.
 ROW_FIELDS = [
     "title", "variant", "status", "duration", "tags", "labels", "created_at", "deleted_at",
+    "progress", "failure", "error", "changed_at", "submitted_at", "last_progress_at",
     "project__name", "transform__title", "transform__topic", "transform__mode",
 ]
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _favourite_of(user):
@@ -102,6 +101,7 @@ def song_list(request: HtmxHttpRequest) -> HttpResponse:
         template += "#song-list"
     context = {"form": form, "page": page, "query": query.urlencode(), **_menus(memberships),
                "bulk_form": BulkForm(memberships=memberships), "next": request.get_full_path()}
+    context |= cards_context(page.object_list, context["editable"])
     return render(request, template, context)
 
 

@@ -1,22 +1,30 @@
-from django.conf import settings
+"""The studio's pages: projects, a song with its variants, an upload; files; the cards' one poll.
+
+The forms these pages carry post to mode_views.py; both build their context in page_context.py.
+"""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from riffweb.studio import access, mode_views
+from riffweb.http import HtmxHttpRequest
+from riffweb.studio import access, cards
 from riffweb.audio_response import audio_response
+from riffweb.studio.family import family_node
 from riffweb.studio.forms import ProjectForm
-from riffweb.studio.models import Transform
+from riffweb.studio.models import Project, Song, Upload
+from riffweb.studio.page_context import cards_context, generation_context, song_page_context, source_context
+from riffweb.upstream.models import UpstreamState
 
 RECENT_REQUESTS = 30
 
 
 @login_required
 @require_GET
-def project_list(request):
+def project_list(request: HtmxHttpRequest) -> HttpResponse:
     projects = access.projects_for(request.user).order_by("name")
     return render(
         request, "studio/project_list.html", {"projects": projects, "form": ProjectForm()}
@@ -25,10 +33,10 @@ def project_list(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def project_create(request):
+def project_create(request: HtmxHttpRequest) -> HttpResponse:
     form = ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        project = type(form.instance).create_for(request.user, **form.cleaned_data)
+        project = Project.create_for(request.user, **form.cleaned_data)
         return redirect(project)
     projects = access.projects_for(request.user).order_by("name")
     return render(request, "studio/project_list.html", {"projects": projects, "form": form})
@@ -36,60 +44,83 @@ def project_create(request):
 
 @login_required
 @require_GET
-def project_detail(request, pk: int):
-    project, membership = access.get_project_for(request.user, pk)
-    context = mode_views.generation_context(request, project, membership)
+def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    project, membership = access.get_project_for(request.user, pk, need="view")
+    context = generation_context(request, project, membership)
     if request.htmx and request.htmx.target == "transform-form":
         return render(request, "studio/project_detail.html#transform-form", context)
-    transforms = (
+    transforms = list(
         project.transforms.prefetch_related("songs")
         .filter(songs__deleted_at__isnull=True)
         .distinct()[:RECENT_REQUESTS]
     )
     uploads = project.uploads.filter(deleted_at__isnull=True)[:RECENT_REQUESTS]
-    return render(
-        request,
-        "studio/project_detail.html",
-        context | {"transforms": transforms, "uploads": uploads},
-    )
-
-
-@login_required
-@require_POST
-def professional_create(request, pk: int):
-    return mode_views.generate(request, pk, Transform.Mode.PROFESSIONAL)
-
-
-def _create_transform(user, project, mode: str, form) -> Transform:
-    key = form.cleaned_data["idempotency_key"]
-    asked = form.save(commit=False)
-    fields = {name: getattr(asked, name) for name in Transform.PARAMETER_FIELDS if name not in {"mode", "dialect"}}
-    return Transform.objects.create_request(
-        project=project, user=user, mode=mode, fields=fields, key=key, dialect=settings.RIFFWEB_UPSTREAM_DIALECT,
-    )
+    songs = [song for transform in transforms for song in transform.songs.all()]
+    editable = {project.pk} if membership.can_edit else set()
+    context |= cards_context(songs, editable) | {"transforms": transforms, "uploads": uploads}
+    return render(request, "studio/project_detail.html", context)
 
 
 @login_required
 @require_GET
-def song_detail(request, pk: int):
+def song_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     song = access.get_song_for(request.user, pk)
     template = "studio/song_detail.html"
     if request.htmx and request.htmx.target == "transform-form":
         template += "#transform-form"
-    return render(request, template, mode_views.song_page_context(request, song))
+    return render(request, template, song_page_context(request, song))
 
 
 @login_required
 @require_GET
-def song_status(request, pk: int):
-    song = access.get_song_for(request.user, pk)
-    response = render(request, "studio/_song.html#song-status", {"song": song})
-    if song.is_finished:
-        response.status_code = HttpResponseStopPolling.status_code
-    return response
+def song_status(request: HtmxHttpRequest) -> HttpResponse:
+    """The page's one poll: the cards whose version moved, as out-of-band swaps.
+
+    204 when nothing changed; 286 (stop polling) once no card on the page is unfinished, after
+    the last swaps. Songs the user may not see are left out.
+    """
+    look = request.GET.get("look", "card")
+    try:
+        asked = cards.parse(request.GET.getlist("card"))
+    except ValueError as error:
+        return HttpResponseBadRequest(str(error))
+    if look not in cards.LOOKS:
+        return HttpResponseBadRequest("Unknown look.")
+    unreachable = UpstreamState.is_unreachable()
+    # The songs by id, then the user's projects: two index lookups, where a song query that
+    # joins the user's projects walks every song of those projects.
+    roles = {m.project_id: m for m in access.memberships_of(request.user)}
+    live = Song.objects.filter(pk__in=asked, deleted_at__isnull=True).select_related("transform")
+    songs = [song for song in live if song.project_id in roles]
+    changed = [song for song in songs if cards.version(song, unreachable) != asked[song.pk]]
+    status = 200 if any(not song.is_finished for song in songs) else HttpResponseStopPolling.status_code
+    if not changed:
+        return HttpResponse(status=204 if status == 200 else status)
+    editable = {pk for pk, membership in roles.items() if membership.can_edit}
+    context = {"songs": changed, "look": look, "unreachable": unreachable, "editable": editable}
+    return render(request, "studio/song_status.html", context, status=status)
 
 
-def _song_file(request, pk: int, as_download: bool) -> HttpResponse:
+@login_required
+@require_GET
+def upload_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    upload = access.get_upload_for(request.user, pk)
+    if request.htmx and request.htmx.target == f"upload-status-{upload.pk}":
+        response = render(request, "studio/upload_detail.html#upload-status", {"upload": upload})
+        if upload.status not in {Upload.Status.PENDING, Upload.Status.PROCESSING}:
+            response.status_code = HttpResponseStopPolling.status_code
+        if upload.status == Upload.Status.READY:
+            response["HX-Refresh"] = "true"  # the player and the transforms appear
+        return response
+    context = source_context(request, upload, upload.project)
+    context |= {"upload": upload, "family": family_node(request.user, upload)}
+    template = "studio/upload_detail.html"
+    if request.htmx and request.htmx.target == "transform-form":
+        template += "#transform-form"
+    return render(request, template, context)
+
+
+def _song_file(request: HtmxHttpRequest, pk: int, as_download: bool) -> HttpResponse:
     song = access.get_song_for(request.user, pk)
     if not song.is_playable:
         raise Http404("This song has no audio yet.")
@@ -99,19 +130,28 @@ def _song_file(request, pk: int, as_download: bool) -> HttpResponse:
 
 @login_required
 @require_GET
-def song_audio(request, pk: int):
+def song_audio(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _song_file(request, pk, as_download=False)
 
 
 @login_required
 @require_GET
-def song_download(request, pk: int):
+def song_download(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _song_file(request, pk, as_download=True)
 
 
 @login_required
+@require_GET
+def upload_audio(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    upload = access.get_upload_for(request.user, pk)
+    if not upload.audio:
+        raise Http404("This upload has no audio yet.")
+    return audio_response(request, upload.audio, upload.audio_format, None)
+
+
+@login_required
 @require_POST
-def song_retry(request, pk: int):
+def song_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The retry action of a failed, unconfirmed, lost or timed-out variant: it alone starts over."""
     song = access.get_song_for(request.user, pk, need="edit")
     if song.retry():

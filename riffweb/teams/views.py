@@ -8,23 +8,19 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
+from riffweb.http import HtmxHttpRequest
 from riffweb.studio import access
 from riffweb.audio_response import audio_response
 from riffweb.studio.models import Invitation, Membership
 from riffweb.teams.forms import GuestLinkForm, InvitedSignupForm, InviteForm, RoleForm
 
 log = logging.getLogger(__name__)
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _members_context(request, project, membership, **extra) -> dict:

@@ -33,7 +33,7 @@ class UpstreamConfig(AppConfig):
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="riffweb-schedules")
         from django_q.signals import post_spawn
 
-        from riffweb.upstream import checks, keycheck  # noqa: F401 (checks registers itself)
+        from riffweb.upstream import checks, keycheck  # noqa: F401  (importing checks registers them)
 
         post_spawn.connect(_kick_on_spawn, dispatch_uid="riffweb-upstream-kick")
         post_spawn.connect(keycheck.record_worker_key, dispatch_uid="riffweb-upstream-keycheck")

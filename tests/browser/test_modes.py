@@ -47,7 +47,7 @@ def choose_tab(page, name: str):
 
 
 def waveform_box(page, song: Song):
-    waveform = page.locator(f"#song-player-{song.pk} [data-waveform]")
+    waveform = page.locator(f"#song-{song.pk} [data-waveform]")
     waveform.scroll_into_view_if_needed()
     box = waveform.bounding_box()
     assert box and box["width"] > 100

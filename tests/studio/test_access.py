@@ -12,16 +12,22 @@ def urls(project, request_with_songs):
     return {
         "project": reverse("studio:project_detail", args=[project.pk]),
         "song": reverse("studio:song_detail", args=[song.pk]),
-        "status": reverse("studio:song_status", args=[song.pk]),
+        "status": f"{reverse('studio:song_status')}?card={song.pk}:0",
         "audio": reverse("studio:song_audio", args=[song.pk]),
         "download": reverse("studio:song_download", args=[song.pk]),
     }
 
 
-@pytest.mark.parametrize("name", ["project", "song", "status", "audio", "download"])
+@pytest.mark.parametrize("name", ["project", "song", "audio", "download"])
 def test_a_stranger_gets_404(client, stranger, urls, name):
     client.force_login(stranger)
     assert client.get(urls[name]).status_code == 404
+
+
+def test_a_strangers_status_poll_leaves_the_song_out(client, stranger, urls):
+    client.force_login(stranger)
+    response = client.get(urls["status"])
+    assert response.status_code == 286 and response.content == b""
 
 
 @pytest.mark.parametrize("name", ["project", "song", "status", "audio", "download"])

@@ -22,7 +22,7 @@ def test_a_timed_out_variant_offers_retry_and_starts_over_alone(
     song = end(request_with_songs.songs.get(variant=0), Failure.TIMED_OUT, Song.Status.TIMED_OUT)
     sibling = request_with_songs.songs.get(variant=1)
     Song.objects.filter(pk=sibling.pk).update(status=Song.Status.RUNNING, progress=40)
-    card = owner_client.get(reverse("studio:song_status", args=[song.pk]), **HTMX).content.decode()
+    card = owner_client.get(reverse("studio:song_status"), {"card": f"{song.pk}:0"}, **HTMX).content.decode()
     assert reverse("studio:song_retry", args=[song.pk]) in card
     with django_capture_on_commit_callbacks(execute=True):
         response = owner_client.post(reverse("studio:song_retry", args=[song.pk]), follow=True)

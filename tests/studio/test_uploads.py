@@ -227,7 +227,7 @@ def test_the_upload_page_draws_its_waveform_and_serves_its_audio(owner_client, u
     page = owner_client.get(upload.get_absolute_url()).content.decode()
     assert "data-player" in page and reverse("studio:upload_audio", args=[upload.pk]) in page
     upload.refresh_from_db()
-    assert len(upload.peaks) == 800
+    assert upload.peaks == []  # a page view never decodes or writes: the browser draws it from the audio
     audio = owner_client.get(reverse("studio:upload_audio", args=[upload.pk]), HTTP_RANGE="bytes=0-99")
     assert audio.status_code == 206 and audio["Content-Type"] == "audio/wav"
 

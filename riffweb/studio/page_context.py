@@ -1,0 +1,131 @@
+"""What the studio's pages and their forms share: the mode tabs, the forms' context, reuse links.
+
+The pages (views.py) and the form posts (mode_views.py) both render the project, song and
+upload templates; the context those templates need is built here, once.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.urls import reverse
+
+from riffweb.studio import access
+from riffweb.studio.family import family_tree
+from riffweb.studio.models import Transform, Upload
+from riffweb.studio.modes import (
+    DESCRIPTIONS, FORMS, GENERATION_MODES, TRANSFORM_MODES, SourceTransformForm, UploadForm,
+    initial_from, upload_unavailable_reason,
+)
+from riffweb.upstream import dialects
+from riffweb.upstream.models import UpstreamState
+
+UPLOAD = "upload"
+
+
+def tabs(modes) -> list[dict]:
+    labels = dict(Transform.Mode.choices) | {UPLOAD: "Upload"}
+    return [
+        {"mode": m, "label": labels[m],
+         "reason": upload_unavailable_reason() if m == UPLOAD else dialects.reason(m)}
+        for m in modes
+    ]
+
+
+def _reused(request) -> dict:
+    """Initial data from ?reuse=<request id>, when the user may see that request."""
+    pk = request.GET.get("reuse", "")
+    if not pk.isascii() or not pk.isdigit():
+        return {}
+    return initial_from(access.get_transform_for(request.user, int(pk)))
+
+
+def new_key() -> dict:
+    return {"idempotency_key": uuid.uuid4()}
+
+
+def cards_context(songs, editable: set[int]) -> dict:
+    """What the song cards need: whether to poll, and the service's state for their notices."""
+    polling = any(not song.is_finished for song in songs)
+    # Only unfinished cards say the service is unreachable: no query for a page of finished songs.
+    return {"polling": polling, "unreachable": polling and UpstreamState.is_unreachable(), "editable": editable}
+
+
+def generation_context(request, project, membership, mode=None, form=None, created=None) -> dict:
+    mode = mode or request.GET.get("mode") or Transform.Mode.PROFESSIONAL
+    if mode not in FORMS and mode != UPLOAD:
+        mode = Transform.Mode.PROFESSIONAL
+    if form is None and mode == UPLOAD:
+        form = UploadForm()
+    elif form is None:
+        form = FORMS[mode](dialect=settings.RIFFWEB_UPSTREAM_DIALECT, initial=_reused(request) | new_key())
+    mode_tabs = tabs([*GENERATION_MODES, UPLOAD])
+    if mode == UPLOAD:
+        action = reverse("studio:upload_create", args=[project.pk])
+    elif mode == Transform.Mode.PROFESSIONAL:
+        action = reverse("studio:professional_create", args=[project.pk])
+    else:
+        action = reverse("studio:generate", args=[project.pk, mode])
+    return {
+        "project": project, "membership": membership, "mode": mode, "form": form, "created": created,
+        "action": action, "tabs": mode_tabs, "tabs_label": "Modes",
+        "mode_reason": next(t["reason"] for t in mode_tabs if t["mode"] == mode),
+        "mode_description": DESCRIPTIONS.get(mode, "An mp3, m4a or wav of your own to transform."),
+    }
+
+
+def source_ready_reason(source) -> str:
+    if isinstance(source, Upload):
+        if source.status != Upload.Status.READY:
+            return f"This upload is not ready to transform ({source.get_status_display().lower()})."
+        return ""
+    if not source.is_playable:
+        return "This song has not finished, so it cannot be transformed yet."
+    return ""
+
+
+def source_context(request, source, project, mode=None, form=None, created=None) -> dict:
+    mode = mode or request.GET.get("mode") or Transform.Mode.COVER
+    if mode not in TRANSFORM_MODES:
+        mode = Transform.Mode.COVER
+    if form is None:
+        form = SourceTransformForm(
+            mode=mode, source=source, dialect=settings.RIFFWEB_UPSTREAM_DIALECT,
+            initial=_reused(request) | new_key(),
+        )
+    mode_tabs = tabs(TRANSFORM_MODES)
+    name = "studio:upload_transform" if isinstance(source, Upload) else "studio:song_transform"
+    return {
+        "source": source, "project": project, "mode": mode, "form": form, "created": created,
+        "tabs": mode_tabs, "tabs_label": "Transforms",
+        "mode_reason": next(t["reason"] for t in mode_tabs if t["mode"] == mode),
+        "mode_description": DESCRIPTIONS[mode], "source_reason": source_ready_reason(source),
+        "can_edit": access.can(request.user, project.pk, "edit"),
+        "action": reverse(name, args=[source.pk, mode]),
+        "source_kind": "upload" if isinstance(source, Upload) else "song",
+    }
+
+
+def song_page_context(request, song) -> dict:
+    """A song's page: its variants side by side as players, its request, its family."""
+    variants = list(song.transform.songs.filter(deleted_at__isnull=True).select_related("transform")
+                    .order_by("variant"))
+    context = source_context(request, song, song.project)
+    editable = {song.project_id} if context["can_edit"] else set()
+    return context | cards_context(variants, editable) | {
+        "song": song, "variants": variants,
+        "siblings": [v for v in variants if v.pk != song.pk],
+        "family": family_tree(request.user, song), "reuse_url": reuse_url(song.transform),
+    }
+
+
+def reuse_url(transform: Transform) -> str:
+    """The form that made this request, prefilled with its settings ("" when its source is gone)."""
+    if transform.mode in GENERATION_MODES:
+        url = reverse("studio:project_detail", args=[transform.project_id])
+    elif transform.source_song_id:
+        url = reverse("studio:song_detail", args=[transform.source_song_id])
+    elif transform.source_upload_id:
+        url = reverse("studio:upload_detail", args=[transform.source_upload_id])
+    else:
+        return ""
+    return f"{url}?mode={transform.mode}&reuse={transform.pk}#transform-form"

@@ -1,0 +1,49 @@
+"""Six unfinished songs on a project page: one status request per interval, not one per card,
+and a card follows its row."""
+
+import pytest
+from django.utils import timezone
+
+from riffweb.studio.models import Failure, Song
+from tests.browser.conftest import log_in
+from tests.conftest import PASSWORD, make_request
+
+STATUS_PATH = "/songs/status/"
+
+
+@pytest.fixture
+def six_running(transactional_db, project, owner) -> list[Song]:
+    for title in ("Moon river", "Desert heat", "Harbour lights"):
+        make_request(project, owner, title=title)
+    Song.objects.update(status=Song.Status.RUNNING, progress=10, submitted_at=timezone.now(),
+                        last_progress_at=timezone.now(), changed_at=timezone.now())
+    return list(Song.objects.order_by("pk"))
+
+
+def test_a_page_with_six_unfinished_cards_polls_once_per_interval(page, live_server, owner, project, six_running):
+    log_in(page, live_server, owner.username, PASSWORD)
+    polls = []
+    page.on("request", lambda request: polls.append(request.url) if STATUS_PATH in request.url else None)
+    page.goto(f"{live_server.url}{project.get_absolute_url()}")
+    assert page.locator("#requests progress").count() == 6
+
+    page.wait_for_timeout(10_000)
+    assert 3 <= len(polls) <= 6, polls  # every 2 s: five in 10 s, whatever the number of cards
+    assert all(url.count("card=") == 6 for url in polls)  # each one carries all six cards
+
+    song = six_running[3]
+    Song.objects.filter(pk=song.pk).update(progress=64, changed_at=timezone.now())
+    card = page.locator(f"#song-status-{song.pk}")
+    card.locator(".percent", has_text="64%").wait_for(timeout=5_000)
+    assert page.locator("#requests .percent", has_text="10%").count() == 5
+
+    Song.objects.filter(pk=song.pk).fail(Failure.LOST)
+    page.locator(f"#song-status-{song.pk} [role=alert]", has_text="lost track of this song").wait_for(timeout=5_000)
+    assert card.get_by_role("button", name="Retry").is_visible()
+
+    # Once every card has ended, the page stops asking.
+    Song.objects.exclude(pk=song.pk).fail(Failure.TIMED_OUT)
+    page.locator("#requests [role=alert]").nth(5).wait_for(timeout=5_000)
+    settled = len(polls)
+    page.wait_for_timeout(4_500)
+    assert len(polls) == settled
