@@ -66,6 +66,11 @@ def songs_for(user) -> QuerySet[Song]:
     )
 
 
+def uploads_for(user) -> QuerySet[Upload]:
+    """Every live upload the user may listen to."""
+    return Upload.objects.filter(project__in=projects_for(user).values("pk"), deleted_at__isnull=True)
+
+
 def trashed_songs_for(user) -> QuerySet[Song]:
     """Songs in the trash of the user's projects, until the trash is emptied."""
     return Song.objects.filter(

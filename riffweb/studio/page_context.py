@@ -107,15 +107,29 @@ def source_context(request, source, project, mode=None, form=None, created=None)
 
 def song_page_context(request, song) -> dict:
     """A song's page: its variants side by side as players, its request, its family."""
-    variants = list(song.transform.songs.filter(deleted_at__isnull=True).select_related("transform")
-                    .order_by("variant"))
+    # Only what the user may see: a variant moved to another project stays out of this page.
+    variants = list(access.songs_for(request.user).filter(transform=song.transform_id, deleted_at__isnull=True)
+                    .select_related("transform").order_by("variant"))
     context = source_context(request, song, song.project)
     editable = {song.project_id} if context["can_edit"] else set()
+    source = visible_source(request.user, song.transform)
     return context | cards_context(variants, editable) | {
         "song": song, "variants": variants,
         "siblings": [v for v in variants if v.pk != song.pk],
-        "family": family_tree(request.user, song), "reuse_url": reuse_url(song.transform),
+        "family": family_tree(request.user, song), "request_source": source,
+        # "Reuse settings" opens the source's page: only when the user may see it.
+        "reuse_url": reuse_url(song.transform) if source or song.transform.mode in GENERATION_MODES else "",
     }
+
+
+def visible_source(user, transform: Transform):
+    """The song or upload a request started from, or None when the user may not see it (a
+    moved song's source stays in a project its new readers may not be in)."""
+    if transform.source_song_id:
+        return access.songs_for(user).select_related("transform").filter(pk=transform.source_song_id).first()
+    if transform.source_upload_id:
+        return access.uploads_for(user).filter(pk=transform.source_upload_id).first()
+    return None
 
 
 def reuse_url(transform: Transform) -> str:

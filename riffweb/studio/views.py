@@ -5,6 +5,7 @@ The forms these pages carry post to mode_views.py; both build their context in p
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -15,7 +16,7 @@ from riffweb.studio import access, cards
 from riffweb.audio_response import audio_response
 from riffweb.studio.family import family_node
 from riffweb.studio.forms import ProjectForm
-from riffweb.studio.models import Project, Song, Upload
+from riffweb.studio.models import Project, Song, Transform, Upload
 from riffweb.studio.page_context import cards_context, generation_context, song_page_context, source_context
 from riffweb.upstream.models import UpstreamState
 
@@ -49,10 +50,12 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = generation_context(request, project, membership)
     if request.htmx and request.htmx.target == "transform-form":
         return render(request, "studio/project_detail.html#transform-form", context)
+    # A request shows the songs that are in this project now: a variant moved elsewhere is not
+    # shown here, and one moved in is.
+    here = Song.objects.filter(project=project, deleted_at__isnull=True).order_by("variant")
     transforms = list(
-        project.transforms.prefetch_related("songs")
-        .filter(songs__deleted_at__isnull=True)
-        .distinct()[:RECENT_REQUESTS]
+        Transform.objects.filter(songs__in=here).distinct()
+        .prefetch_related(Prefetch("songs", queryset=here))[:RECENT_REQUESTS]
     )
     uploads = project.uploads.filter(deleted_at__isnull=True)[:RECENT_REQUESTS]
     songs = [song for transform in transforms for song in transform.songs.all()]
