@@ -15,19 +15,27 @@ from django_htmx.http import HttpResponseClientRedirect
 from riffweb import queue
 from riffweb.http import HtmxHttpRequest
 from riffweb.studio import access, tasks
-from riffweb.studio.models import Transform, Upload
+from riffweb.studio.models import KeyInUse, Transform, Upload
 from riffweb.studio.modes import FORMS, TRANSFORM_MODES, SourceTransformForm, UploadForm, upload_unavailable_reason
 from riffweb.studio.page_context import UPLOAD, generation_context, new_key, source_context, source_ready_reason
 from riffweb.upstream import dialects
 
 
-def _create_transform(user, project, mode: str, form) -> Transform:
+KEY_IN_USE = "This form was already sent from another project. Reload the page to send it here."
+
+
+def _create_transform(user, project, mode: str, form) -> Transform | None:
+    """The request the form asks for, or None with the form's error (its key is another project's)."""
     asked = form.save(commit=False)
     fields = {name: getattr(asked, name) for name in Transform.PARAMETER_FIELDS if name not in {"mode", "dialect"}}
-    return Transform.objects.create_request(
-        project=project, user=user, mode=mode, fields=fields, key=form.cleaned_data["idempotency_key"],
-        dialect=settings.RIFFWEB_UPSTREAM_DIALECT,
-    )
+    try:
+        return Transform.objects.create_request(
+            project=project, user=user, mode=mode, fields=fields, key=form.cleaned_data["idempotency_key"],
+            dialect=settings.RIFFWEB_UPSTREAM_DIALECT,
+        )
+    except KeyInUse:
+        form.add_error(None, KEY_IN_USE)
+        return None
 
 
 @login_required
@@ -40,14 +48,14 @@ def generate(request: HtmxHttpRequest, pk: int, mode: str) -> HttpResponse:
     created = None
     if form.is_valid() and dialects.reason(mode):
         form.add_error(None, dialects.reason(mode))
-    elif form.is_valid():
-        created = _create_transform(request.user, project, mode, form)
+    elif form.is_valid() and (created := _create_transform(request.user, project, mode, form)):
         if not request.htmx:
             return redirect(project)
         form = FORMS[mode](dialect=settings.RIFFWEB_UPSTREAM_DIALECT, initial=new_key())
     context = generation_context(request, project, membership, mode, form, created)
     context["editable"] = {project.pk}  # for the new request's cards
-    return render(request, "studio/project_detail.html#transform-form", context)
+    status = 400 if KEY_IN_USE in form.non_field_errors() else 200
+    return render(request, "studio/project_detail.html#transform-form", context, status=status)
 
 
 @login_required
@@ -98,13 +106,13 @@ def _transform(request: HtmxHttpRequest, source, mode: str, template: str) -> Ht
     created = None
     if form.is_valid() and (dialects.reason(mode) or source_ready_reason(source)):
         form.add_error(None, dialects.reason(mode) or source_ready_reason(source))
-    elif form.is_valid():
-        created = _create_transform(request.user, project, mode, form)
+    elif form.is_valid() and (created := _create_transform(request.user, project, mode, form)):
         if not request.htmx:
             return redirect(created.songs.order_by("variant").first())
         form = None
     context = source_context(request, source, project, mode, form, created)
-    return render(request, template + "#transform-form", context)
+    status = 400 if form is not None and KEY_IN_USE in form.non_field_errors() else 200
+    return render(request, template + "#transform-form", context, status=status)
 
 
 @login_required

@@ -224,19 +224,23 @@ def failure_message(failure: str, reason: str = "") -> str:
     return FAILURE_MESSAGES[failure].format(reason=f" ({reason})" if reason else "")[:500]
 
 
+class KeyInUse(ValueError):
+    """A form's idempotency key that already made a request in another project."""
+
+
 class TransformQuerySet(models.QuerySet):
     def create_request(self, *, project, user, mode: str, fields: dict, key, dialect: str,
                        variants: int = 2) -> "Transform":
         """Store a request with its variants and hand it to the worker cluster on commit.
 
-        A re-sent form carries the same idempotency key and gets the request it already made;
-        a key already used in a project this user may not see starts a request of its own.
+        A re-sent form carries the same idempotency key and gets the request it already made; a
+        key already used in another project raises KeyInUse (a form is made for one project).
         """
         existing = self.filter(idempotency_key=key).first()
-        if existing is not None and existing.project_id == project.pk:
-            return existing
+        if existing is not None and existing.project_id != project.pk:
+            raise KeyInUse(key)
         if existing is not None:
-            key = uuid.uuid4()
+            return existing
         try:
             with transaction.atomic():
                 transform = self.create(project=project, created_by=user, mode=mode, idempotency_key=key,

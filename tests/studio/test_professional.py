@@ -5,7 +5,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from riffweb.studio.models import Song, Transform
+from riffweb.studio.models import Project, Song, Transform
 from tests.conftest import submitted
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -105,3 +105,13 @@ def test_the_form_enforces_csrf(client, owner, url):
     client = client.__class__(enforce_csrf_checks=True)
     client.force_login(owner)
     assert client.post(url, form_data(), **HTMX).status_code == 403
+
+
+def test_a_key_used_in_another_project_is_refused_with_a_message(owner_client, owner, url):
+    data = form_data()
+    owner_client.post(url, data, **HTMX)
+    other = Project.create_for(owner, name="Second room")
+    response = owner_client.post(reverse("studio:professional_create", args=[other.pk]), data)
+    assert response.status_code == 400
+    assert "already sent from another project" in response.content.decode()
+    assert Transform.objects.count() == 1 and not other.transforms.exists()
