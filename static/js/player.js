@@ -35,6 +35,8 @@ function setUpPlayer(el) {
     barGap: 1,
     normalize: true,
     plugins: [regions],
+    // Its shadow DOM's <style> carries this page's CSP nonce (read from our own script tag).
+    cspNonce: document.querySelector("script[nonce]")?.nonce || undefined,
   });
   media.controls = false;
   media.hidden = true;

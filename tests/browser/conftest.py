@@ -44,11 +44,15 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; every journey also proves the Content-Security-Policy blocked nothing."""
     context = browser.new_context(accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
     yield page
     context.close()
+    assert refused == [], "the page broke its Content-Security-Policy"
 
 
 def log_in(page, live_server, username: str, password: str):
