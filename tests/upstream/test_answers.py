@@ -94,16 +94,6 @@ def test_a_request_that_keeps_failing_ends_failed_with_a_reason(engine, request_
         assert song.status == Song.Status.FAILED and "kept failing" in song.error
 
 
-def test_422_fails_the_songs_with_the_moderation_reason(upstream_at, project, owner, db):
-    with running_engine(render_delay=0.3, moderation_words=("forbidden",)) as engine:
-        upstream_at(engine.url)
-        transform = make_request(project, owner, lyrics="[Verse]\nforbidden words")
-        assert submit_transform(transform.pk) == "failed"
-    for song in transform.songs.all():
-        assert song.status == Song.Status.FAILED
-        assert "moderation" in song.error
-
-
 def test_a_failed_render_fails_the_song_with_the_upstreams_reason(upstream_at, project, owner, db):
     with running_engine(render_delay=0.2, fail_render_words=("failrender",)) as engine:
         upstream_at(engine.url)

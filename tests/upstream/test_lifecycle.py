@@ -90,6 +90,7 @@ def test_a_declined_request_offers_edit_and_send_again_instead_of_retry(upstream
         transform = make_request(project, owner, lyrics="[Verse]\nforbidden words")
         assert submit_transform(transform.pk) == "failed"
     for song in transform.songs.all():
+        assert song.status == Song.Status.FAILED
         assert (song.failure, song.can_retry, song.can_resend) == (Failure.REJECTED, False, True)
         assert song.card_message().startswith("The music service declined this request (moderation).")
         assert "upstream" not in song.card_message().lower()
