@@ -232,7 +232,7 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 # Features a music studio never uses, refused to every frame (riffweb/middleware.py).
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=()"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=()"
 BEHIND_PROXY = env_bool("BEHIND_PROXY")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_PROXY else None
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -21,9 +21,13 @@ class LibraryFilterForm(forms.Form):
                              choices=[("", "Any mode"), *Transform.Mode.choices])
     status = forms.ChoiceField(label="Status", required=False,
                                choices=[("", "Any status"), *Song.Status.choices])
-    favourites = forms.BooleanField(label="Favourites only", required=False)
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # "refilter": a change of this control reloads the list at once (the search box waits for typing).
+    favourites = forms.BooleanField(label="Favourites only", required=False,
+                                    widget=forms.CheckboxInput(attrs={"class": "refilter"}))
+    since = forms.DateField(label="From", required=False,
+                            widget=forms.DateInput(attrs={"type": "date", "class": "refilter"}))
+    until = forms.DateField(label="Until", required=False,
+                            widget=forms.DateInput(attrs={"type": "date", "class": "refilter"}))
     sort = forms.ChoiceField(label="Sort by", required=False, choices=[
         ("newest", "Newest"), ("oldest", "Oldest"), ("title", "Title"),
         ("shortest", "Shortest"), ("longest", "Longest"),

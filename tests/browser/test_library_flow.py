@@ -5,6 +5,7 @@ import json
 import zipfile
 
 import pytest
+from playwright.sync_api import expect
 from django.urls import reverse
 
 from tests.browser.conftest import log_in
@@ -29,7 +30,7 @@ def test_search_updates_the_list_in_place_and_the_url_keeps_it(page, live_server
 
     page.get_by_label("Search").fill("moon")
     page.wait_for_url("**/library/?*q=moon*")
-    page.wait_for_function("document.querySelectorAll('#song-list .library-row').length === 2")
+    expect(page.locator("#song-list .library-row")).to_have_count(2)
     assert page.evaluate("window.marker") == "same page"  # htmx swapped the list; no reload
     assert "Moon river" in page.locator("#song-list").inner_text()
 
@@ -38,10 +39,10 @@ def test_search_updates_the_list_in_place_and_the_url_keeps_it(page, live_server
     assert rows.count() == 2
 
     page.get_by_label("Search").fill("")
-    page.wait_for_function("document.querySelectorAll('#song-list .library-row').length === 6")
+    expect(page.locator("#song-list .library-row")).to_have_count(6)
     page.get_by_label("Status").select_option("done")
     page.wait_for_url("**/library/?*status=done*")
-    page.wait_for_function("document.querySelectorAll('#song-list .library-row').length === 3")
+    expect(page.locator("#song-list .library-row")).to_have_count(3)
     page.get_by_label("Select Moon river variant A").check()
     page.get_by_label("Select Desert heat variant A").check()
     with page.expect_download() as download_info:
