@@ -181,8 +181,7 @@ def song_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         return _row(request, song, error=form.errors.get("project"))
     target, _ = access.get_project_for(request.user, form.cleaned_data["project"], need="edit")
-    song.project = target
-    song.save(update_fields=["project"])
+    song.move_to(target)
     return _row(request, song, notice=f"Moved to {target.name}.")
 
 
@@ -190,8 +189,7 @@ def song_move(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def song_trash(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     song = access.get_song_for(request.user, pk, need="edit")
-    song.deleted_at = timezone.now()
-    song.save(update_fields=["deleted_at"])
+    song.trash()
     return _row(request, song)
 
 
@@ -199,8 +197,7 @@ def song_trash(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def song_restore(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     song = access.get_song_for(request.user, pk, need="edit", include_trashed=True)
-    song.deleted_at = None
-    song.save(update_fields=["deleted_at"])
+    song.restore()
     return _row(request, song)
 
 
@@ -225,11 +222,9 @@ def bulk(request: HtmxHttpRequest) -> HttpResponse:
             song.labels = LabelsForm.join(song.labels, form.cleaned_data["label"])
             song.save(update_fields=["labels"])
         elif action == "move":
-            song.project = target
-            song.save(update_fields=["project"])
+            song.move_to(target)
         elif action == "trash":
-            song.deleted_at = timezone.now()
-            song.save(update_fields=["deleted_at"])
+            song.trash()
     return _bulk_done(request, notice=f"{dict(BulkForm.ACTIONS)[action]}: {len(songs)} song(s).")
 
 

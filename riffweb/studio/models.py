@@ -678,6 +678,22 @@ class Song(models.Model):
             return SLOW_MESSAGE
         return ""
 
+    # --- the library's verbs ---
+
+    def move_to(self, project: "Project") -> None:
+        """The song (and whatever is made from it later) belongs to `project` from now on;
+        its request stays where it was made."""
+        self.project = project
+        self.save(update_fields=["project"])
+
+    def trash(self) -> None:
+        self.deleted_at = timezone.now()
+        self.save(update_fields=["deleted_at"])
+
+    def restore(self) -> None:
+        self.deleted_at = None
+        self.save(update_fields=["deleted_at"])
+
     def ensure_preview(self):
         """The listen-only copy, encoded once; safe when two guests press play at once."""
         if self.preview:
