@@ -6,21 +6,40 @@ from riffweb.studio.models import Project, Transform
 from riffweb.upstream import dialects
 
 SECTION_MARKER = re.compile(r"^\s*\[([^\]]*)\]\s*$")
-KNOWN_SECTIONS = {"intro", "verse", "pre-chorus", "chorus", "hook", "bridge", "outro", "instrumental"}
+# Section names the music models are known to follow; any other bracketed name is still sent
+# (the list is open), with a hint that the model may sing it as a plain verse.
+KNOWN_SECTIONS = {
+    "intro", "verse", "pre-chorus", "prechorus", "chorus", "post-chorus", "hook", "refrain", "bridge",
+    "middle 8", "breakdown", "build", "drop", "solo", "instrumental", "interlude", "break", "outro", "ending",
+}
+REPEAT = re.compile(r"\s*(?:x\s*\d+|\d+)$", re.IGNORECASE)  # [Chorus x2], [Verse 2]
 
 
-def check_lyrics(lyrics: str) -> str:
-    """Lyrics may carry [Verse]/[Chorus]-style markers; a typo in one should not pass silently."""
+def check_lyrics(lyrics: str) -> tuple[str, list[str]]:
+    """Lyrics may carry [Verse]/[Chorus]-style markers: the stripped lyrics, and a hint for each
+    marker name the music models may not know. Only an empty marker is an error."""
+    unknown: list[str] = []
     for line in lyrics.splitlines():
         match = SECTION_MARKER.match(line)
-        if match:
-            name = re.sub(r"\s*\d+$", "", match.group(1).strip()).lower()
-            if name not in KNOWN_SECTIONS:
-                raise forms.ValidationError(
-                    f"Unknown section marker [{match.group(1)}]: use [Intro], [Verse], "
-                    "[Pre-Chorus], [Chorus], [Bridge] or [Outro]."
-                )
-    return lyrics.strip()
+        if not match:
+            continue
+        marker = match.group(1).strip()
+        name = REPEAT.sub("", marker).lower()
+        if not name:
+            raise forms.ValidationError("A section marker needs a name, e.g. [Verse] or [Chorus].")
+        if name not in KNOWN_SECTIONS and marker not in unknown:
+            unknown.append(marker)
+    hints = [f"[{marker}] is not a section the music service is known to follow; it is sent as written "
+             "and may be sung as a verse." for marker in unknown]
+    return lyrics.strip(), hints
+
+
+class LyricsMixin:
+    """A form with a lyrics field: markers checked, hints kept for the page that follows."""
+
+    def clean_lyrics(self) -> str:
+        lyrics, self.hints = check_lyrics(self.cleaned_data["lyrics"])
+        return lyrics
 
 
 class ProjectForm(forms.ModelForm):
@@ -33,6 +52,8 @@ class ProjectForm(forms.ModelForm):
 class TransformForm(forms.ModelForm):
     """Base for every request form: carries the key that makes a re-sent form harmless."""
 
+    hints: list[str] = []  # for the musician once the request is sent; only ever replaced
+
     idempotency_key = forms.UUIDField(
         widget=forms.HiddenInput,
         error_messages={
@@ -43,13 +64,32 @@ class TransformForm(forms.ModelForm):
 
     def __init__(self, *args, dialect: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.dialect = dialects.get(dialect)
         if "model" in self.fields:
-            offered = dialects.get(dialect)
-            choices = [(m, m) for m in offered.models]
-            self.fields["model"] = forms.ChoiceField(choices=choices, initial=offered.default_model)
+            choices = [(m, m) for m in self.dialect.models]
+            self.fields["model"] = forms.ChoiceField(choices=choices, initial=self.dialect.default_model)
+        if "seed" in self.fields:
+            self.fields["seed"] = seed_field()
+
+    def disable_unavailable(self, names) -> None:
+        """Grey out the controls this form's music service lacks, with the reason as help text."""
+        for name in names:
+            why = self.dialect.reason(name)
+            if why and name in self.fields:
+                field = self.fields[name]
+                field.disabled, field.required = True, False
+                field.help_text = why
+                field.initial = None
 
 
-class ProfessionalForm(TransformForm):
+def seed_field() -> forms.IntegerField:
+    return forms.IntegerField(
+        required=False, min_value=0, max_value=2147483647,
+        help_text="Same seed and inputs give the same songs; leave empty for a surprise.",
+    )
+
+
+class ProfessionalForm(LyricsMixin, TransformForm):
     lyrics = forms.CharField(
         required=False,
         max_length=3000,
@@ -59,7 +99,7 @@ class ProfessionalForm(TransformForm):
 
     class Meta:
         model = Transform
-        fields = ["title", "lyrics", "tags", "model", "instrumental"]
+        fields = ["title", "lyrics", "tags", "seed", "model", "instrumental"]
         labels = {"tags": "Style tags", "instrumental": "Instrumental (no vocals)"}
         help_texts = {"tags": "Comma-separated, e.g. slow piano ballad, warm, female vocals"}
 
@@ -67,9 +107,7 @@ class ProfessionalForm(TransformForm):
         super().__init__(*args, **kwargs)
         self.fields["title"].required = True
         self.fields["tags"].required = True
-
-    def clean_lyrics(self) -> str:
-        return check_lyrics(self.cleaned_data["lyrics"])
+        self.disable_unavailable(["seed"])
 
     def clean(self):
         cleaned = super().clean()

@@ -5,6 +5,7 @@ template, with the context page_context.py builds for that page.
 """
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -24,18 +25,22 @@ from riffweb.upstream import dialects
 KEY_IN_USE = "This form was already sent from another project. Reload the page to send it here."
 
 
-def _create_transform(user, project, mode: str, form) -> Transform | None:
-    """The request the form asks for, or None with the form's error (its key is another project's)."""
+def _create_transform(request: HtmxHttpRequest, project, mode: str, form) -> Transform | None:
+    """The request the form asks for, or None with the form's error (its key is another project's).
+    The form's hints (a lyrics marker the service may not know) go to the page that follows."""
     asked = form.save(commit=False)
     fields = {name: getattr(asked, name) for name in Transform.PARAMETER_FIELDS if name not in {"mode", "dialect"}}
     try:
-        return Transform.objects.create_request(
-            project=project, user=user, mode=mode, fields=fields, key=form.cleaned_data["idempotency_key"],
+        created = Transform.objects.create_request(
+            project=project, user=request.user, mode=mode, fields=fields, key=form.cleaned_data["idempotency_key"],
             dialect=settings.RIFFWEB_UPSTREAM_DIALECT,
         )
     except KeyInUse:
         form.add_error(None, KEY_IN_USE)
         return None
+    for hint in form.hints:
+        messages.info(request, hint)
+    return created
 
 
 @login_required
@@ -48,7 +53,7 @@ def generate(request: HtmxHttpRequest, pk: int, mode: str) -> HttpResponse:
     created = None
     if form.is_valid() and dialects.reason(mode):
         form.add_error(None, dialects.reason(mode))
-    elif form.is_valid() and (created := _create_transform(request.user, project, mode, form)):
+    elif form.is_valid() and (created := _create_transform(request, project, mode, form)):
         if not request.htmx:
             return redirect(project)
         form = FORMS[mode](dialect=settings.RIFFWEB_UPSTREAM_DIALECT, initial=new_key())
@@ -106,7 +111,7 @@ def _transform(request: HtmxHttpRequest, source, mode: str, template: str) -> Ht
     created = None
     if form.is_valid() and (dialects.reason(mode) or source_ready_reason(source)):
         form.add_error(None, dialects.reason(mode) or source_ready_reason(source))
-    elif form.is_valid() and (created := _create_transform(request.user, project, mode, form)):
+    elif form.is_valid() and (created := _create_transform(request, project, mode, form)):
         if not request.htmx:
             return redirect(created.songs.order_by("variant").first())
         form = None

@@ -14,7 +14,7 @@ from django import forms
 from django.conf import settings
 
 from riffweb import audio
-from riffweb.studio.forms import ProfessionalForm, TransformForm, check_lyrics
+from riffweb.studio.forms import LyricsMixin, ProfessionalForm, TransformForm
 from riffweb.studio.models import Transform, Upload
 from riffweb.upstream import dialects
 
@@ -35,6 +35,9 @@ DESCRIPTIONS = {
     Mode.SWAP_VOCALS: "Keeps the instrumental; replaces only the vocals.",
     Mode.SWAP_SOUND: "Keeps the vocals; replaces only the instrumental.",
 }
+# The transforms that can make an instrumental (the create call takes `instrumental`); the
+# swaps keep one half of the source, so "no vocals" means nothing there.
+INSTRUMENTAL_MODES = {Mode.COVER, Mode.EXTEND, Mode.INPAINT}
 # Which words a transform takes besides the sliders.
 TRANSFORM_TEXT = {
     Mode.COVER: ["title", "lyrics", "tags"],
@@ -45,15 +48,15 @@ TRANSFORM_TEXT = {
 }
 
 
-def slider(label: str, help_text: str = "") -> forms.FloatField:
+def slider(label: str, help_text: str = "", low: float = 0) -> forms.FloatField:
     return forms.FloatField(
         label=label,
-        min_value=0,
+        min_value=low,
         max_value=1,
         step_size=0.05,
         initial=0.5,
         help_text=help_text,
-        widget=forms.NumberInput(attrs={"type": "range", "min": 0, "max": 1, "step": 0.05}),
+        widget=forms.NumberInput(attrs={"type": "range", "min": low, "max": 1, "step": 0.05}),
     )
 
 
@@ -64,19 +67,6 @@ def seconds(label: str, help_text: str = "") -> forms.FloatField:
     )
 
 
-class CapabilityMixin:
-    """Grey out the controls the configured upstream lacks, with the reason as help text."""
-
-    def disable_unavailable(self, names) -> None:
-        for name in names:
-            why = dialects.reason(name)
-            if why and name in self.fields:
-                field = self.fields[name]
-                field.disabled, field.required = True, False
-                field.help_text = why
-                field.initial = None
-
-
 class InspirationForm(TransformForm):
     topic = forms.CharField(
         label="Theme", max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
@@ -85,11 +75,15 @@ class InspirationForm(TransformForm):
 
     class Meta:
         model = Transform
-        fields = ["topic", "model", "instrumental"]
+        fields = ["topic", "seed", "model", "instrumental"]
         labels = {"instrumental": "Instrumental (no vocals)"}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.disable_unavailable(["seed"])
 
-class ComposeForm(CapabilityMixin, TransformForm):
+
+class ComposeForm(LyricsMixin, TransformForm):
     """Lyrics plus up to three sound prompts, each with a strength and a part of the song."""
 
     lyrics = forms.CharField(
@@ -98,10 +92,6 @@ class ComposeForm(CapabilityMixin, TransformForm):
     )
     lyrics_strength = slider("Lyrics strength", "How closely the vocals follow your words.")
     weirdness = slider("Weirdness", "How far the model may stray from the obvious.")
-    seed = forms.IntegerField(
-        required=False, min_value=0, max_value=2147483647,
-        help_text="Same seed and inputs give the same songs; leave empty for a surprise.",
-    )
 
     class Meta:
         model = Transform
@@ -110,12 +100,15 @@ class ComposeForm(CapabilityMixin, TransformForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        low, high = self.dialect.prompt_strength_range
         for n in range(1, PROMPT_COUNT + 1):
             self.fields[f"prompt_{n}"] = forms.CharField(
                 label=f"Sound prompt {n}", max_length=300, required=n == 1,
                 help_text="e.g. warm analog synths" if n == 1 else "",
             )
-            self.fields[f"prompt_{n}_strength"] = slider(f"Prompt {n} strength")
+            self.fields[f"prompt_{n}_strength"] = slider(
+                f"Prompt {n} strength", f"This music service takes {low}–{high} %.", low=low / 100,
+            )
             for end, value in (("start", 0.0), ("end", 1.0)):
                 self.fields[f"prompt_{n}_{end}"] = forms.FloatField(
                     label=f"Prompt {n} {end}", min_value=0, max_value=1, initial=value,
@@ -131,9 +124,6 @@ class ComposeForm(CapabilityMixin, TransformForm):
             | {"n": n}
             for n in range(1, PROMPT_COUNT + 1)
         ]
-
-    def clean_lyrics(self) -> str:
-        return check_lyrics(self.cleaned_data["lyrics"])
 
     def clean(self):
         cleaned = super().clean()
@@ -156,7 +146,7 @@ class ComposeForm(CapabilityMixin, TransformForm):
         return super().save(commit)
 
 
-class SourceTransformForm(CapabilityMixin, TransformForm):
+class SourceTransformForm(LyricsMixin, TransformForm):
     """The five transforms of a song or an upload; each shows the fields its mode uses."""
 
     lyrics = forms.CharField(
@@ -174,15 +164,20 @@ class SourceTransformForm(CapabilityMixin, TransformForm):
 
     class Meta:
         model = Transform
-        fields = ["title", "lyrics", "tags", *SLIDERS, "extend_at", "replace_start", "replace_end", "model"]
-        labels = {"tags": "Style tags", "title": "New title"}
+        fields = ["title", "lyrics", "tags", *SLIDERS, "extend_at", "replace_start", "replace_end", "seed", "model",
+                  "instrumental"]
+        labels = {"tags": "Style tags", "title": "New title", "instrumental": "Instrumental (no vocals)"}
 
     def __init__(self, *args, mode: str, source, **kwargs):
         super().__init__(*args, **kwargs)
         self.mode, self.source, duration = mode, source, source.duration
         self.duration = duration
-        keep = {"idempotency_key", "model", *TRANSFORM_TEXT[mode], *SLIDERS}
+        keep = {"idempotency_key", "model", "seed", *TRANSFORM_TEXT[mode], *SLIDERS}
         keep |= {Mode.EXTEND: {"extend_at"}, Mode.INPAINT: {"replace_start", "replace_end"}}.get(mode, set())
+        if mode != Mode.COVER:  # how faithfully a cover follows its source: nothing else has one
+            keep.discard("cover_strength")
+        if mode in INSTRUMENTAL_MODES:
+            keep.add("instrumental")
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
@@ -191,10 +186,11 @@ class SourceTransformForm(CapabilityMixin, TransformForm):
                 self.fields[name].required = True
                 if duration:
                     self.fields[name].widget.attrs["max"] = round(duration, 2)
-        self.disable_unavailable(SLIDERS)
-
-    def clean_lyrics(self) -> str:
-        return check_lyrics(self.cleaned_data["lyrics"])
+        self.disable_unavailable([*SLIDERS, "seed"])
+        if "tags" in self.fields and self.dialect.needs_style and not source_style(source):
+            self.fields["tags"].required = True
+            self.fields["tags"].help_text = ("The source has no style on record, and this music service "
+                                             "needs one: describe the sound you want.")
 
     def clean(self):
         cleaned = super().clean()
@@ -222,6 +218,11 @@ class SourceTransformForm(CapabilityMixin, TransformForm):
         if not self.instance.title:  # the new songs keep their source's name; the badge says the mode
             self.instance.title = source_title[:200]
         return super().save(commit)
+
+
+def source_style(source) -> str:
+    """The style a song was made with ("" for an upload: nobody told us its style)."""
+    return "" if isinstance(source, Upload) else source.tags
 
 
 FORMS = {

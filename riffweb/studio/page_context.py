@@ -13,13 +13,26 @@ from riffweb.studio import access
 from riffweb.studio.family import family_tree
 from riffweb.studio.models import Transform, Upload
 from riffweb.studio.modes import (
-    DESCRIPTIONS, FORMS, GENERATION_MODES, TRANSFORM_MODES, SourceTransformForm, UploadForm,
+    DESCRIPTIONS, FORMS, GENERATION_MODES, PROMPT_COUNT, TRANSFORM_MODES, SourceTransformForm, UploadForm,
     initial_from, upload_unavailable_reason,
 )
-from riffweb.upstream import dialects
+from riffweb.upstream import client, dialects
 from riffweb.upstream.models import UpstreamState
+from riffweb.upstream.submit import build_request
 
 UPLOAD = "upload"
+# The create call's fields a musician sets with a slider, as the request page names them; the
+# values are shown as sent (dialect A: 0–1, dialect B: percent).
+SENT_LABELS = {
+    "normalized_lyrics_strength": "Lyrics strength",
+    "normalized_sound_prompt_strength": "Sound prompt strength",
+    "normalized_weirdness": "Weirdness",
+    "normalized_cover_strength": "Cover strength",
+    "normalized_variation_strength": "Variation strength",
+    "lyrics_strength": "Lyrics strength",
+    "lyrics_weirdness": "Weirdness",
+    "cover_variation": "Cover variation (how far the cover may wander)",
+}
 
 
 def tabs(modes) -> list[dict]:
@@ -37,6 +50,26 @@ def _reused(request) -> dict:
     if not pk.isascii() or not pk.isdigit():
         return {}
     return initial_from(access.get_transform_for(request.user, int(pk)))
+
+
+def _refined(request) -> dict:
+    """Initial data from ?refine=<song id>: what the music service wrote for an inspiration song
+    (its title and lyrics), to refine in Professional mode."""
+    pk = request.GET.get("refine", "")
+    if not pk.isascii() or not pk.isdigit():
+        return {}
+    song = access.get_song_for(request.user, int(pk))
+    written = {"title": song.title, "lyrics": song.lyrics, "tags": song.tags,
+               "instrumental": song.transform.instrumental, "model": song.transform.model}
+    return {name: value for name, value in written.items() if value}
+
+
+def refine_url(song) -> str:
+    """Professional mode, prefilled with what the service wrote ("" unless an inspiration song is done)."""
+    if song.transform.mode != Transform.Mode.INSPIRATION or not song.is_playable:
+        return ""
+    url = reverse("studio:project_detail", args=[song.project_id])
+    return f"{url}?mode={Transform.Mode.PROFESSIONAL}&refine={song.pk}#transform-form"
 
 
 def new_key() -> dict:
@@ -57,7 +90,8 @@ def generation_context(request, project, membership, mode=None, form=None, creat
     if form is None and mode == UPLOAD:
         form = UploadForm()
     elif form is None:
-        form = FORMS[mode](dialect=settings.RIFFWEB_UPSTREAM_DIALECT, initial=_reused(request) | new_key())
+        initial = _reused(request) | _refined(request) | new_key()
+        form = FORMS[mode](dialect=settings.RIFFWEB_UPSTREAM_DIALECT, initial=initial)
     mode_tabs = tabs([*GENERATION_MODES, UPLOAD])
     if mode == UPLOAD:
         action = reverse("studio:upload_create", args=[project.pk])
@@ -117,9 +151,35 @@ def song_page_context(request, song) -> dict:
         "song": song, "variants": variants,
         "siblings": [v for v in variants if v.pk != song.pk],
         "family": family_tree(request.user, song), "request_source": source,
+        "sent_parameters": sent_parameters(song.transform, source), "refine_url": refine_url(song),
         # "Reuse settings" opens the source's page: only when the user may see it.
         "reuse_url": reuse_url(song.transform) if source or song.transform.mode in GENERATION_MODES else "",
     }
+
+
+def sent_parameters(transform: Transform, source=None) -> list[dict]:
+    """The request's sliders and sound prompts exactly as its create call carries them, in the
+    API's own units for the request's dialect ([] when that dialect cannot send it). `source`:
+    the request's source song or upload when the page has already loaded it."""
+    if isinstance(source, Upload):
+        transform.source_upload = source
+    elif source is not None:
+        transform.source_song = source
+    try:
+        # A request stored before rows named their dialect went to the one configured now.
+        body = client.create_body(transform.dialect or settings.RIFFWEB_UPSTREAM_DIALECT, build_request(transform))
+    except client.UpstreamInvalid:
+        return []
+    fields = body | body.get("morph", {})
+    rows = [{"key": key, "label": label, "value": fields[key]} for key, label in SENT_LABELS.items() if key in fields]
+    for n in range(1, PROMPT_COUNT + 1):
+        if fields.get(f"prompt_{n}"):
+            rows.append({
+                "key": f"prompt_{n}", "label": f"Sound prompt {n}",
+                "value": f"“{fields[f'prompt_{n}']}”, strength {fields[f'prompt_{n}_strength']}, "
+                         f"over {fields[f'prompt_{n}_start']}–{fields[f'prompt_{n}_end']} % of the song",
+            })
+    return rows
 
 
 def visible_source(user, transform: Transform):

@@ -110,6 +110,7 @@ class Request:
     replace_end: float | None = None
     riff_id: str = ""
     audio_upload_id: str = ""
+    source_style: str = ""  # the style the source song was made with: B's prompt when tags are empty
     reply_url: str = ""
     reply_ref: str = ""
 
@@ -356,13 +357,15 @@ class Client:
             )
         return jobs
 
-    def _create_payload(self, req: Request) -> tuple[str, dict]:
+    @classmethod
+    def _create_payload(cls, req: Request) -> tuple[str, dict]:
         raise NotImplementedError
 
-    def model(self, req: Request) -> str:
+    @classmethod
+    def model(cls, req: Request) -> str:
         """The model asked for, or the dialect's default when none was (or the request was
         made for the other dialect, before the site switched, and names a model this one lacks)."""
-        offered = dialects.get(self.dialect)
+        offered = dialects.get(cls.dialect)
         return req.model if req.model in offered.models else offered.default_model
 
     def _jobs(self, job_ids: list[str]) -> list[Job]:
@@ -423,8 +426,9 @@ class RiffusionClient(Client):
     def _jobs(self, job_ids: list[str]) -> list[Job]:
         return [Job(i, i) for i in job_ids]
 
-    def _create_payload(self, req: Request) -> tuple[str, dict]:
-        model = self.model(req)
+    @classmethod
+    def _create_payload(cls, req: Request) -> tuple[str, dict]:
+        model = cls.model(req)
         if req.mode == "inspiration":
             return "/riffusion/generate/topic", {
                 "model": model, "topic": req.topic, "instrumental": req.instrumental
@@ -451,7 +455,8 @@ class RiffusionClient(Client):
                 ("normalized_lyrics_strength", req.lyrics_strength),
                 ("normalized_sound_prompt_strength", req.sound_prompt_strength),
                 ("normalized_weirdness", req.weirdness),
-                ("normalized_cover_strength", req.cover_strength),
+                # How faithfully a cover follows its source: the other transforms have no such control.
+                ("normalized_cover_strength", req.cover_strength if req.mode == "cover" else None),
                 ("normalized_variation_strength", req.variation_strength),
             ):
                 if value is not None:
@@ -497,17 +502,23 @@ class UseapiClient(Client):
     def _jobs(self, job_ids: list[str]) -> list[Job]:
         return [Job(i) for i in job_ids]
 
-    def _create_payload(self, req: Request) -> tuple[str, dict]:
+    @classmethod
+    def _create_payload(cls, req: Request) -> tuple[str, dict]:
         payload: dict = {}
         if req.mode == "inspiration":
             path = "/v1/riffusion/music/create-prompt"
             payload = {"prompt": req.topic, "instrumental": req.instrumental}
         elif req.mode in {"professional", "compose", "cover", "extend", "inpaint"}:
             path = "/v1/riffusion/music/create-compose"
-            prompts = req.prompts or [Prompt(text=req.tags or req.title or "music")]
+            # prompt_1 is required: the style asked for, else the source's (a new title is no style).
+            style = req.tags or req.source_style
+            if not req.prompts and not style:
+                raise UpstreamInvalid("This music service needs style tags: the source has no style on record.")
+            prompts = req.prompts or [Prompt(text=style)]
+            low, high = dialects.get(cls.dialect).prompt_strength_range
             for n, prompt in enumerate(prompts[:3], start=1):
                 payload[f"prompt_{n}"] = prompt.text
-                payload[f"prompt_{n}_strength"] = percent(prompt.strength, 20, 100)
+                payload[f"prompt_{n}_strength"] = percent(prompt.strength, low, high)
                 payload[f"prompt_{n}_start"] = percent(prompt.start)
                 payload[f"prompt_{n}_end"] = percent(prompt.end)
             if req.lyrics and not req.instrumental:
@@ -536,7 +547,7 @@ class UseapiClient(Client):
                     payload["replace_end_seconds"] = req.replace_end
         else:
             raise UpstreamInvalid(f"This upstream cannot do {req.mode.replace('_', ' ')}.")
-        payload["model"] = self.model(req)
+        payload["model"] = cls.model(req)
         if req.seed is not None:
             payload["seed"] = max(0, min(2147483647, int(req.seed)))
         if req.reply_url:
@@ -601,6 +612,12 @@ class UseapiClient(Client):
 
 
 CLIENTS = {RIFFUSION: RiffusionClient, USEAPI: UseapiClient}
+
+
+def create_body(dialect: str, req: Request) -> dict:
+    """The create call's JSON body as `dialect` sends `req`, in the API's own units (the
+    request page shows what was sent). UpstreamInvalid when the dialect cannot send it."""
+    return CLIENTS[dialect]._create_payload(req)[1]
 
 
 def client_for(dialect: str, base_url: str, token: str = "", session=None) -> Client:

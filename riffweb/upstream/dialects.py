@@ -31,6 +31,8 @@ class Dialect:
     upload_by_link: bool = False  # True: it fetches a link to our copy; False: it takes the bytes
     usual_seconds: float = 60.0  # how long one generation usually takes
     poll_batch: int = 1  # ids one status call can carry
+    prompt_strength_range: tuple[int, int] = (0, 100)  # percent a sound prompt's strength may take
+    needs_style: bool = False  # every create-compose needs a sound prompt: style tags or the source's
 
     @property
     def default_model(self) -> str:
@@ -79,6 +81,8 @@ DIALECTS = {
             "upload_url": "takes uploaded files, not links; upload the file itself.",
         },
         takes_callbacks=True,
+        prompt_strength_range=(20, 100),
+        needs_style=True,
     ),
 }
 FEATURES = frozenset().union(*(d.modes | d.controls for d in DIALECTS.values()))

@@ -64,6 +64,7 @@ def build_request(transform: Transform) -> upstream.Request:
         replace_start=transform.replace_start,
         replace_end=transform.replace_end,
         riff_id=source.upstream_id if source else "",
+        source_style=source.tags if source else "",
         audio_upload_id=transform.source_upload.audio_upload_id if transform.source_upload else "",
     )
     if callbacks_enabled():

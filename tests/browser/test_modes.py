@@ -79,7 +79,9 @@ def test_inspiration_and_the_five_transforms_end_to_end(page, live_server, studi
     page.keyboard.press("Space")  # pauses variant B, the one now playing
     page.wait_for_function("() => !window.riffwebPlayers.get('song-%d').ws.isPlaying()" % other.pk)
 
-    # Cover, with its sliders.
+    # Cover, with its sliders: cover strength is cover's alone.
+    choose_tab(page, "Extend")
+    assert page.get_by_label("Cover strength").count() == 0
     choose_tab(page, "Cover")
     page.get_by_label("New title").fill("Keeper's waltz")
     page.get_by_label("Cover strength").fill("0.8")
@@ -87,7 +89,7 @@ def test_inspiration_and_the_five_transforms_end_to_end(page, live_server, studi
     open_first_new_song(page)
     assert page.locator("[data-source-link]").get_attribute("href") == source.get_absolute_url()
     params = page.locator("[data-params]").inner_text()
-    assert "Cover" in params and "Cover strength\n0.80" in params
+    assert "Cover" in params and "Cover strength\n0.8" in params
 
     # Extend: the very start is refused next to its field; a click on the waveform sets the point.
     page.goto(f"{live_server.url}{source.get_absolute_url()}?mode=extend")
@@ -151,6 +153,14 @@ def test_inspiration_and_the_five_transforms_end_to_end(page, live_server, studi
         assert mode in family
     assert Song.objects.filter(status=Song.Status.DONE).count() == 12
 
+    # Start in Inspiration, refine in Professional: the form holds what the service wrote.
+    source.refresh_from_db()
+    assert source.title and source.lyrics
+    page.get_by_role("link", name="Refine in Professional").click()
+    page.wait_for_url("**/projects/*/?mode=professional&refine=*")
+    assert page.get_by_label("Title", exact=True).input_value() == source.title
+    assert page.get_by_label("Lyrics", exact=True).input_value() == source.lyrics
+
 
 def test_compose_with_ranged_prompts_end_to_end(page, live_server, studio, stack):
     stack("useapi")
@@ -167,6 +177,7 @@ def test_compose_with_ranged_prompts_end_to_end(page, live_server, studio, stack
     page.mouse.down()
     page.mouse.move(track["x"] + track["width"] * 0.6, y, steps=6)
     page.mouse.up()
+    assert page.get_by_label("Prompt 1 strength").get_attribute("min") == "0.2"  # the service takes 20–100
     page.get_by_label("Seed").fill("1234")
     page.get_by_role("button", name="Generate two variants").click()
     page.locator("#requests audio").nth(1).wait_for(timeout=FINISH)

@@ -124,3 +124,12 @@ def test_songs_stay_between_thirty_seconds_and_four_minutes():
     assert any(s.lines for s in long_plan.sections)  # trimmed, not emptied
     short_plan = plan_song(SongSpec([Prompt("drum and bass")], lyrics="[Verse]\nhi", seed=1))
     assert 30 <= short_plan.duration < 40
+
+
+def test_open_section_markers_become_sections_the_engine_knows(engine):
+    lyrics = ("[Verse 1]\nSalt on the wire\n[Pre-Chorus]\nHold on now\n[Chorus x2]\nWe rise\n[Refrain]\nWe rise again\n"
+              "[Solo]\n[Interlude]\n[Build]\nHigher and higher\n[Drop]\n[Kazoo Break]\nBuzzing along\n[Outro]")
+    track = generate(engine, {"tag": "synth pop", "lyrics": lyrics, "duration": 120, "seed": 3})[0]
+    kinds = {s["kind"] for s in track["metadata"]["sections"]}
+    assert {"prechorus", "chorus", "break"} <= kinds  # [Pre-Chorus], [Chorus x2]/[Refrain], [Solo]/[Drop]…
+    assert len(wav(engine, track["id"])) > seconds(30)

@@ -83,7 +83,7 @@ def test_a_compose_request_keeps_its_prompts_and_their_parts(owner_client, proje
         ({"lyrics_strength": "0.12"}, "multiple of step size 0.05"),
         ({"seed": "-1"}, "Ensure this value is greater than or equal to 0."),
         ({"seed": "2147483648"}, "Ensure this value is less than or equal to 2147483647."),
-        ({"lyrics": "[Chorsu]\nla"}, "Unknown section marker [Chorsu]"),
+        ({"lyrics": "[ ]\nla"}, "A section marker needs a name"),
     ],
 )
 def test_bad_compose_input_gets_a_message(owner_client, project, useapi, overrides, message):

@@ -81,7 +81,7 @@ def test_the_request_is_handed_to_the_worker_cluster_on_commit(
         ({"title": ""}, "title", "This field is required."),
         ({"tags": ""}, "tags", "This field is required."),
         ({"lyrics": ""}, "lyrics", "Write some lyrics, or tick “Instrumental”."),
-        ({"lyrics": "[Verze]\nla la"}, "lyrics", "Unknown section marker [Verze]"),
+        ({"lyrics": "[]\nla la"}, "lyrics", "A section marker needs a name"),
         ({"lyrics": "la " * 1001}, "lyrics", "Ensure this value has at most 3000 characters"),
         ({"title": "x" * 201}, "title", "Ensure this value has at most 200 characters"),
         ({"model": "FUZZ-9"}, "model", "Select a valid choice."),

@@ -172,9 +172,8 @@ def test_dialect_a_gets_0_to_1_strengths_in_morph(stub, a):
     method, path, body, _ = stub.requests[-1]
     assert path == "/riffusion/generate"
     assert body["morph"] == {
-        "transform": "extend", "riff_id": "r1", "crop_end_at": 42.5,
-        "normalized_weirdness": 1.0, "normalized_cover_strength": 0.7,
-    }
+        "transform": "extend", "riff_id": "r1", "crop_end_at": 42.5, "normalized_weirdness": 1.0,
+    }  # cover strength is cover's alone
 
 
 def test_dialect_b_refuses_what_it_cannot_do(b):
