@@ -1,6 +1,7 @@
 import logging
 
 from django.apps import AppConfig
+from django.core.checks import register
 from django.db.models.signals import post_migrate
 
 log = logging.getLogger(__name__)
@@ -31,9 +32,11 @@ class UpstreamConfig(AppConfig):
     def ready(self):
         # The schedules (the pump's, the trash's) exist after every migrate.
         post_migrate.connect(_ensure_schedules, sender=self, dispatch_uid="riffweb-schedules")
+        # Imported here: django-q2's signals and keycheck need the app registry to be ready.
         from django_q.signals import post_spawn
 
-        from riffweb.upstream import checks, keycheck  # noqa: F401  (importing checks registers them)
+        from riffweb.upstream import checks, keycheck
 
+        register(checks.reply_url_fits)
         post_spawn.connect(_kick_on_spawn, dispatch_uid="riffweb-upstream-kick")
         post_spawn.connect(keycheck.record_worker_key, dispatch_uid="riffweb-upstream-keycheck")

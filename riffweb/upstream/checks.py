@@ -1,13 +1,12 @@
 """Start-up checks of the upstream configuration (run by `manage.py check` and every server start)."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error
 from django.urls import reverse
 
 MAX_REPLY_URL = 1024  # API.md, create fields: replyUrl and replyRef take at most 1024 characters
 
 
-@register()
 def reply_url_fits(app_configs, **kwargs) -> list[Error]:
     """A callback address the service would cut short would send every callback astray."""
     if not settings.RIFFWEB_PUBLIC_URL:
