@@ -98,7 +98,7 @@ def test_an_unreadable_callback_is_refused_without_a_crash(client, submitted):
 def test_a_job_finished_by_callback_is_never_polled(live_server, upstream_at, project, owner):
     with running_engine(render_delay=0.5) as engine:
         upstream_at(engine.url, dialect="useapi", RIFFWEB_PUBLIC_URL=live_server.url)
-        transform = make_request(project, owner, mode=Transform.Mode.COMPOSE, prompts=[{"text": "piano"}])
+        transform = make_request(project, owner, mode=Transform.Mode.COMPOSE, prompts=[{"text": "piano"}], model="FUZZ-0.8")
         submit_transform(transform.pk)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not all(s.is_finished for s in transform.songs.all()):
