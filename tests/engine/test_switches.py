@@ -24,7 +24,10 @@ def test_an_outage_answers_503_on_every_api_call_and_renders_finish_meanwhile():
         ids = [j["id"] for j in post(server, "/riffusion/generate", SHORT).json()["jobs"]]
         job = post(server, MUSIC + "create-compose", {"prompt_1": "house", "duration": 30}).json()["job_id"]
         server.app.set_outage(True)
-        time.sleep(1.0)  # both requests finish rendering while the service is down
+        deadline = time.monotonic() + 60
+        while not all(t["status"] in ("success", "failed") for t in server.stats()["tracks"].values()):
+            assert time.monotonic() < deadline, server.stats()["tracks"]
+            time.sleep(0.05)  # all four tracks finish while the service is down
         calls = [
             feed(server, ids),
             post(server, "/riffusion/generate", SHORT),
