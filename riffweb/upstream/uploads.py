@@ -57,16 +57,17 @@ def send_upload(upload_id: int) -> str:
         upload.fail("This upload has no audio yet.", "send_upload before the file was stored")
         return "failed"
     client = upstream.configured()
-    link = ""
+    link, data = "", b""
     if client.uploads_by_link:
         if not settings.RIFFWEB_PUBLIC_URL:
             upload.fail(NO_PUBLIC_URL, "RIFFWEB_PUBLIC_URL is unset")
             return "failed"
         link = signed_link(upload)
-    try:
+    else:  # only a service that takes the bytes needs them read
         with upload.audio.open("rb") as handle:
-            data = b"" if link else handle.read()
-        name = PurePosixPath(upload.audio.name).stem  # API.md, uploads: the name without its extension
+            data = handle.read()
+    name = PurePosixPath(upload.audio.name).stem  # API.md, uploads: the name without its extension
+    try:
         info = client.upload(data, name, audio.CONTENT_TYPES.get(upload.audio_format, "audio/mpeg"), link)
     except (upstream.UpstreamBusy, upstream.UpstreamUnavailable, upstream.UpstreamTimeout) as exc:
         return _again(upload, exc)
