@@ -1,6 +1,7 @@
 import re
 
 from django import forms
+from django.core import validators
 
 from riffweb.studio.models import Project, Transform
 from riffweb.upstream import dialects
@@ -70,6 +71,12 @@ class TransformForm(forms.ModelForm):
             self.fields["model"] = forms.ChoiceField(choices=choices, initial=self.dialect.default_model)
         if "seed" in self.fields:
             self.fields["seed"] = seed_field()
+        if "lyrics" in self.fields:
+            # The service's limit, from dialects.py; no maxlength attribute, so the page's counter
+            # can show text pasted over it and this validator says how much to cut.
+            limit = self.dialect.lyrics_max
+            self.fields["lyrics"].validators.append(validators.MaxLengthValidator(limit))
+            self.fields["lyrics"].widget.attrs["data-lyrics-limit"] = limit
 
     def disable_unavailable(self, names) -> None:
         """Grey out the controls this form's music service lacks, with the reason as help text."""
@@ -92,7 +99,6 @@ def seed_field() -> forms.IntegerField:
 class ProfessionalForm(LyricsMixin, TransformForm):
     lyrics = forms.CharField(
         required=False,
-        max_length=3000,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Mark sections with [Verse], [Chorus], [Bridge]…",
     )
