@@ -872,7 +872,8 @@ class TooManyDrafts(Exception):
     """A musician asked for lyrics more often than the hourly limit allows."""
 
     def __init__(self, limit: int):
-        super().__init__(f"You asked for lyrics {limit} times in the last hour; write a while and try again later.")
+        super().__init__(f"That is the most lyrics drafts one person may ask for in an hour ({limit}). "
+                         "Try again later.")
 
 
 class LyricsDraft(models.Model):
