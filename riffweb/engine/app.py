@@ -25,8 +25,8 @@ from riffweb import audio
 
 from . import dialect_a, dialect_b, transforms
 from .composer import SongSpec, stable_seed
-from .lyrics import TIMED_SHAPES
 from .jobs import SUCCESS, Job, JobStore, RenderFailed, Upload, new_id
+from .lyrics import TIMED_SHAPES
 from .store import AudioStore
 from .transforms import Stems
 from .web import ApiError, Request, Response, iso_time, json_response

@@ -9,8 +9,8 @@ comes back as a failed track so a poller stops asking for it; a forgotten one
 from __future__ import annotations
 
 from .composer import Prompt, SongSpec
-from .lyrics import timed_lyrics
 from .jobs import FAILED, SUCCESS, Track
+from .lyrics import timed_lyrics
 from .topics import derive
 from .web import ApiError, Request, flag, json_response, number, text
 

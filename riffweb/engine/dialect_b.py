@@ -18,8 +18,8 @@ from __future__ import annotations
 import time
 
 from .composer import Prompt, SongSpec
-from .lyrics import timed_lyrics, write_lyrics
 from .jobs import FAILED, PROCESS, QUEUED, SUCCESS, Job, Track
+from .lyrics import timed_lyrics, write_lyrics
 from .topics import derive
 from .web import ApiError, Request, Response, flag, iso_time, json_response, number, text
 

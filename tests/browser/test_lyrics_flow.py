@@ -5,7 +5,6 @@ inpaint form with their range, the .lrc downloads; the lyrics field's marker too
 import re
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import expect
 
 from riffweb import queue
