@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Upload
+from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, Upload
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, make_request, make_user, tone_wav
 
@@ -50,6 +50,7 @@ class World:
     used_invitation: Invitation
     offer: Invitation  # an in-app invitation waiting for the stranger's answer
     viewer_membership: Membership
+    draft: LyricsDraft  # "Write lyrics for me", written
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
@@ -69,6 +70,9 @@ def world(db) -> World:
     Project.create_for(stranger, name="Sam's own")
     transform = make_request(project, owner)
     song = finish_song(transform.songs.get(variant=0))
+    song.keep_timed_lyrics([{"text": "City lights", "start": 0.5, "end": 1.5}])
+    draft = LyricsDraft.objects.create(project=project, created_by=owner, prompt="rain", dialect="useapi")
+    draft.mark_done("[Verse]\nRain on the window")
     trashed = finish_song(transform.songs.get(variant=1))
     trashed.deleted_at = timezone.now()
     trashed.save(update_fields=["deleted_at"])
@@ -82,7 +86,7 @@ def world(db) -> World:
                                      accepted_at=timezone.now() - timedelta(days=1))
     offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, offer, viewer_membership)
+                 revoked, invitation, used, offer, viewer_membership, draft)
 
 
 @dataclass
@@ -158,6 +162,15 @@ ROWS = [
         logged_in(286)),
     Row("studio:song_audio", "GET", at("studio:song_audio", pk("song")), members()),
     Row("studio:song_download", "GET", at("studio:song_download", pk("song")), members()),
+    Row("studio:song_lyrics_lrc", "GET", at("studio:song_lyrics_lrc", pk("song")), members()),
+    # "Write lyrics for me": only those who may edit the project ask, and watch the draft. The
+    # test site's service (dialect A) writes no lyrics: a plain post is refused with the reason.
+    Row("studio:lyrics_draft_create", "POST", at("studio:lyrics_draft_create", pk("project")), editors(400),
+        data=lambda w: {"lyrics_prompt": "harbour lights"}),
+    Row("studio:lyrics_draft_create", "POST", at("studio:lyrics_draft_create", pk("project")), editors(200),
+        data=lambda w: {"lyrics_prompt": "harbour lights"}, htmx="lyrics-help"),
+    Row("studio:lyrics_draft_status", "GET", at("studio:lyrics_draft_status", pk("draft")), editors(286),
+        htmx="lyrics-help"),
     Row("studio:song_retry", "POST", at("studio:song_retry", pk("song")), editors(302)),
     Row("studio:song_transform", "POST", at("studio:song_transform", pk("song", "cover")), editors(200)),
     # Studio: uploads.
@@ -200,6 +213,7 @@ ROWS = [
     Row("teams:guest_audio", "GET", at("teams:guest_audio", lambda w, col: [w.link(col)]), token_holders()),
     Row("teams:guest_download", "GET", at("teams:guest_download", lambda w, col: [w.link(col)]),
         token_holders()),
+    Row("teams:guest_lyrics", "GET", at("teams:guest_lyrics", lambda w, col: [w.link(col)]), token_holders()),
     # Library: the list, bulk actions, the zip, the trash, one song's actions.
     Row("library:song_list", "GET", at("library:song_list"), logged_in()),
     Row("library:song_list", "GET", at("library:song_list"), logged_in(), htmx="song-list"),

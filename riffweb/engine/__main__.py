@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retry-after", type=int, default=None, help="send Retry-After: S with every 429")
     parser.add_argument("--songs-per-job", type=int, default=2, help="songs in one dialect B job")
     parser.add_argument(
+        "--timed-lyrics", choices=("lines", "words", "none"), default="lines",
+        help="when each lyric line is sung, on finished tracks: per line, per word, or left out",
+    )
+    parser.add_argument(
         "--upload-ready-status", default="completed", help="dialect B's upload status word once processed",
     )
     parser.add_argument(
@@ -76,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         fault_rate_596=args.fault_rate_596,
         retry_after=args.retry_after,
         songs_per_job=args.songs_per_job,
+        timed_lyrics=args.timed_lyrics,
         upload_ready_status=args.upload_ready_status,
         max_feed_ids=args.max_feed_ids or None,
         feed_overflow=args.feed_overflow,

@@ -26,6 +26,7 @@ from riffweb import audio
 from . import dialect_a, dialect_b, transforms
 from .composer import SongSpec, stable_seed
 from .jobs import SUCCESS, Job, JobStore, RenderFailed, Upload, new_id
+from .lyrics import TIMED_SHAPES
 from .store import AudioStore
 from .transforms import Stems
 from .web import ApiError, Request, Response, iso_time, json_response
@@ -38,8 +39,8 @@ OUTAGE = {"error": "Service temporarily unavailable", "code": 503}
 CALLBACK_TIMEOUT = 3.0
 
 # Kinds of call: which ones need the token, which ones faults may hit.
-AUTHENTICATED = {"create", "feed", "upload", "download"}
-FAULTABLE = {"create", "feed", "upload"}
+AUTHENTICATED = {"create", "feed", "upload", "download", "lyrics"}
+FAULTABLE = {"create", "feed", "upload", "lyrics"}
 UNKNOWN_JOB_ANSWERS = ("404", "empty")
 FEED_OVERFLOWS = ("400", "414", "truncate")
 ACCOUNT_ERROR = {
@@ -91,6 +92,9 @@ class EngineConfig:
     # Longest upload the engine decodes (a hosted service has a limit too; without one a
     # small file holding hours of audio takes gigabytes).
     max_audio_seconds: float = audio.MAX_SECONDS
+    # When each lyric line is sung, on finished tracks (B `lyrics_timestamped`, and the same
+    # field on A's feed): "lines", "words" (one entry per word) or "none" (left out).
+    timed_lyrics: str = "lines"
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ ROUTES: list[tuple[str, re.Pattern, Callable, str]] = [
     ("POST", re.compile(r"/v1/riffusion/music/create-compose/?"), dialect_b.create_compose, "create"),
     ("POST", re.compile(r"/v1/riffusion/music/create-prompt/?"), dialect_b.create_prompt, "create"),
     ("GET", re.compile(r"/v1/riffusion/music/?"), dialect_b.music, "feed"),
+    ("POST", re.compile(r"/v1/riffusion/music/generate-lyrics/?"), dialect_b.generate_lyrics, "lyrics"),
     ("POST", re.compile(r"/v1/riffusion/music/upload-audio/?"), dialect_b.upload, "upload"),
     ("GET", re.compile(r"/v1/riffusion/music/upload-audio/?"), dialect_b.upload_status, "upload"),
     ("GET", re.compile(r"/v1/riffusion/music/download/?"), dialect_b.download, "download"),
@@ -130,6 +135,8 @@ class EngineApp:
             raise ValueError(f"unknown_job: must be one of {', '.join(UNKNOWN_JOB_ANSWERS)}")
         if config.feed_overflow not in FEED_OVERFLOWS:
             raise ValueError(f"feed_overflow: must be one of {', '.join(FEED_OVERFLOWS)}")
+        if config.timed_lyrics not in TIMED_SHAPES:
+            raise ValueError(f"timed_lyrics: must be one of {', '.join(TIMED_SHAPES)}")
         if config.songs_per_job < 1:
             raise ValueError("songs_per_job: must be at least 1")
         if config.max_feed_ids is not None and config.max_feed_ids < 1:

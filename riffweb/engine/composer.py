@@ -149,6 +149,24 @@ class Plan:
             ],
         }
 
+    def sung_lines(self) -> list[tuple[str, float, float]]:
+        """(line, start, end) in seconds for every line the voice sings, in order: what a
+        service reports as timed lyrics. Timing follows _render_vocals: line i of a section
+        starts 2·i bars in, and its notes' steps say when its last syllable ends."""
+        if not self.vocals:
+            return []
+        bar = self.bar_seconds
+        sung = []
+        for section, style, start_bar in zip(self.sections, self.styles, self.section_starts()):
+            chords = progression(self, section.kind, style) if section.lines else []
+            for i, line in enumerate(section.lines):
+                count = len(voice.syllables(line)[:16] or ["oh"])
+                notes = melody_notes(self, section.kind, i, count, chords, 2 * i)
+                origin = (start_bar + 2 * i) * bar
+                first, last = notes[0], notes[-1]
+                sung.append((line, origin + first[0] * bar / 16, origin + (last[0] + last[1]) * bar / 16))
+        return sung
+
     def section_starts(self) -> list[int]:
         starts, bar = [], 0
         for s in self.sections:

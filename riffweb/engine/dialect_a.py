@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .composer import Prompt, SongSpec
 from .jobs import FAILED, SUCCESS, Track
+from .lyrics import timed_lyrics
 from .topics import derive
 from .web import ApiError, Request, flag, json_response, number, text
 
@@ -174,6 +175,10 @@ def track_object(app, request: Request, track_id: str) -> dict:
     }
     if done:
         out["audio_url"] = audio_url
+        # Not in dialect A's documentation: an extra a client may read or ignore.
+        timed = timed_lyrics(track, app.config.timed_lyrics, "")
+        if timed is not None:
+            out["lyrics_timestamped"] = timed
     if track.status == FAILED:
         out["error"] = track.error
     return out

@@ -19,6 +19,7 @@ import time
 
 from .composer import Prompt, SongSpec
 from .jobs import FAILED, PROCESS, QUEUED, SUCCESS, Job, Track
+from .lyrics import timed_lyrics, write_lyrics
 from .topics import derive
 from .web import ApiError, Request, Response, flag, iso_time, json_response, number, text
 
@@ -155,6 +156,15 @@ def create_prompt(app, request: Request):
     return json_response({"job_id": job.id, "user_id": user_id})
 
 
+def generate_lyrics(app, request: Request):
+    """Lyrics written from a prompt, at once: `{"prompt", "user_id"?}` → `{"title", "lyrics"}`."""
+    body = request.form()
+    prompt = text(body, "prompt", required=True, max_length=1000)
+    app.moderate(prompt)
+    title, lyrics = write_lyrics(prompt)
+    return json_response({"title": title, "lyrics": lyrics, "prompt": prompt})
+
+
 def song_object(app, track: Track, base_url: str) -> dict:
     done = track.status == SUCCESS
     out = {
@@ -176,6 +186,9 @@ def song_object(app, track: Track, base_url: str) -> dict:
         "metadata": track.music if done else {},
         "created_at": iso_time(track.created_at),
     }
+    timed = timed_lyrics(track, app.config.timed_lyrics, "_s") if done else None
+    if timed is not None:
+        out["lyrics_timestamped"] = timed
     if track.status == FAILED:
         out["error"] = track.error
     return out

@@ -52,6 +52,7 @@ class Track:
     done_at: float | None = None
     waveform: list[float] = field(default_factory=list)
     music: dict = field(default_factory=dict)  # tempo and key, shown to musicians
+    sung: list[tuple[str, float, float]] = field(default_factory=list)  # (line, start s, end s)
     outcome: Exception | None = None
 
     @property
@@ -205,6 +206,9 @@ class JobStore:
             if stems.plan is not None:
                 track.music = stems.plan.describe()
             track.duration, track.waveform = self.audio.save(track_id, stems)
+            if stems.plan is not None:
+                track.sung = [(line, start, min(end, track.duration))
+                              for line, start, end in stems.plan.sung_lines() if start < track.duration]
         except Exception as exc:  # any render error must end as a failed track, never a hung one
             if not isinstance(exc, RenderFailed):
                 log.exception("render of track %s failed", track_id)

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Song, Transform, Upload
+from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, Song, Transform, Upload
 
 Need = Literal["view", "edit", "own"]
 
@@ -127,6 +127,14 @@ def get_upload_for(user, pk: int, need: Need = "view") -> Upload:
         raise Http404("No such upload.")
     _check(user, upload.project_id, need)
     return upload
+
+
+def get_lyrics_draft_for(user, pk: int, need: Need = "edit") -> LyricsDraft:
+    draft = LyricsDraft.objects.filter(pk=pk).first()
+    if draft is None:
+        raise Http404("No such lyrics draft.")
+    _check(user, draft.project_id, need)
+    return draft
 
 
 def get_membership_for(user, project_id: int, pk: int, need: Need = "own") -> Membership:

@@ -38,7 +38,14 @@ class LyricsMixin:
     """A form with a lyrics field: markers checked, hints kept for the page that follows."""
 
     def clean_lyrics(self) -> str:
-        lyrics, self.hints = check_lyrics(self.cleaned_data["lyrics"])
+        # Counted as the page's counter and the service count them: a line break is one character.
+        lyrics = self.cleaned_data["lyrics"].replace("\r\n", "\n")
+        limit = self.dialect.lyrics_max
+        if len(lyrics) > limit:
+            raise forms.ValidationError(
+                f"The music service takes at most {limit} characters of lyrics; these have {len(lyrics)}."
+            )
+        lyrics, self.hints = check_lyrics(lyrics)
         return lyrics
 
 
@@ -70,6 +77,10 @@ class TransformForm(forms.ModelForm):
             self.fields["model"] = forms.ChoiceField(choices=choices, initial=self.dialect.default_model)
         if "seed" in self.fields:
             self.fields["seed"] = seed_field()
+        if "lyrics" in self.fields:
+            # The service's limit (dialects.py), for the page's counter; LyricsMixin enforces it.
+            # No maxlength: pasted text over it stays visible, and the counter says how much to cut.
+            self.fields["lyrics"].widget.attrs["data-lyrics-limit"] = self.dialect.lyrics_max
 
     def disable_unavailable(self, names) -> None:
         """Grey out the controls this form's music service lacks, with the reason as help text."""
@@ -92,7 +103,6 @@ def seed_field() -> forms.IntegerField:
 class ProfessionalForm(LyricsMixin, TransformForm):
     lyrics = forms.CharField(
         required=False,
-        max_length=3000,
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Mark sections with [Verse], [Chorus], [Bridge]…",
     )

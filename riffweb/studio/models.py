@@ -562,6 +562,9 @@ class Song(models.Model):
     title = models.CharField(max_length=200, blank=True)
     lyrics = models.TextField(blank=True)
     tags = models.CharField(max_length=500, blank=True)
+    # When each line is sung, as the service reported it: [{"text", "start", "end"}] in seconds,
+    # checked by riffweb.upstream.client.timed_lyrics; [] when it said nothing usable.
+    timed_lyrics = models.JSONField(default=list, blank=True)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -777,6 +780,26 @@ class Song(models.Model):
             fields["lyrics"] = lyrics
         return bool(Song.objects.filter(pk=self.pk).live().update(**fields))
 
+    def keep_timed_lyrics(self, lines: list[dict]) -> None:
+        """The service said when each line is sung (already checked): kept for the song page."""
+        if lines:
+            Song.objects.filter(pk=self.pk).update(timed_lyrics=lines)
+
+    def lrc(self) -> str:
+        """The timed lyrics as an LRC file: title and artist tags, then `[mm:ss.xx]line`."""
+        def stamp(seconds: float) -> str:
+            hundredths = round(seconds * 100)
+            return f"[{hundredths // 6000:02d}:{hundredths % 6000 / 100:05.2f}]"
+
+        def tag(value: str) -> str:  # a tag is one line and ends at "]"
+            return " ".join(value.replace("]", ")").split())
+
+        head = [f"[ti:{tag(self.display_title)}]", f"[ar:{tag(self.project.name)}]", "[by:riffweb]"]
+        return "\n".join(head + [f"{stamp(line['start'])}{line['text']}" for line in self.timed_lyrics]) + "\n"
+
+    def lrc_name(self) -> str:
+        return f"{slugify(self.display_title) or 'song'}-{self.variant_label.lower()}.lrc"
+
     def record_callback_progress(self, progress: int, safety_poll: float, now) -> None:
         """A callback said how far along it is: polling is only the safety net now."""
         Song.objects.filter(pk=self.pk, progress__lte=progress).live().update(
@@ -821,6 +844,99 @@ class Song(models.Model):
         delay = min(60.0, 2.0**self.download_attempts) * random.uniform(0.8, 1.2)
         live.update(lease_until=None, next_poll_at=timezone.now() + timedelta(seconds=delay), error_detail=reason)
         return "retry"
+
+
+class LyricsDraftQuerySet(models.QuerySet):
+    def start(self, *, project, user, prompt: str, dialect: str) -> "LyricsDraft":
+        """Ask the music service for lyrics: stored now, written by a worker (queue.write_lyrics).
+
+        Raises TooManyDrafts when the user asked for RIFFWEB_LYRICS_HELP_PER_HOUR in the last hour.
+        """
+        hour_ago = timezone.now() - timedelta(hours=1)
+        if self.filter(created_by=user, created_at__gte=hour_ago).count() >= settings.RIFFWEB_LYRICS_HELP_PER_HOUR:
+            raise TooManyDrafts(settings.RIFFWEB_LYRICS_HELP_PER_HOUR)
+        with transaction.atomic():
+            draft = self.create(project=project, created_by=user, prompt=prompt, dialect=dialect)
+            transaction.on_commit(lambda: queue.write_lyrics(draft.pk))
+        return draft
+
+    def claim(self, pk: int, now, lease: timedelta) -> "LyricsDraft | None":
+        """QUEUED → RUNNING once; None when another worker has it or it has ended."""
+        claimed = self.filter(pk=pk, status=LyricsDraft.Status.QUEUED).update(
+            status=LyricsDraft.Status.RUNNING, lease_until=now + lease
+        )
+        return self.get(pk=pk) if claimed else None
+
+
+class TooManyDrafts(Exception):
+    """A musician asked for lyrics more often than the hourly limit allows."""
+
+    def __init__(self, limit: int):
+        super().__init__(f"That is the most lyrics drafts one person may ask for in an hour ({limit}). "
+                         "Try again later.")
+
+
+class LyricsDraft(models.Model):
+    """Lyrics a musician asked the music service to write from a prompt, for a form's lyrics field."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting"
+        RUNNING = "running", "Writing"
+        DONE = "done", "Written"
+        FAILED = "failed", "Failed"
+
+    FINISHED = {Status.DONE, Status.FAILED}
+    # A draft whose task was lost (the broker dropped it, the worker died) ends after this.
+    STALE_AFTER = timedelta(minutes=2)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="lyrics_drafts")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    prompt = models.CharField(max_length=500)
+    dialect = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    lyrics = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True, help_text="shown to musicians")
+    error_detail = models.TextField(blank=True, help_text="for operators only")
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LyricsDraftQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The hourly limit: drafts one user asked for since an hour ago.
+            models.Index(fields=["created_by", "created_at"], name="lyricsdraft_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lyrics for “{self.prompt[:40]}”"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    def _end(self, **fields) -> bool:
+        now = timezone.now()
+        return bool(LyricsDraft.objects.filter(pk=self.pk).exclude(status__in=self.FINISHED).update(
+            finished_at=now, lease_until=None, **fields
+        ))
+
+    def mark_done(self, lyrics: str) -> bool:
+        return self._end(status=self.Status.DONE, lyrics=lyrics)
+
+    def mark_failed(self, message: str, detail: str = "") -> bool:
+        return self._end(status=self.Status.FAILED, error=message[:500], error_detail=detail[:20000])
+
+    def give_up_if_stale(self, now) -> bool:
+        """Nothing came of it (its task was lost, or its worker died): ended with a message."""
+        stale = (self.status == self.Status.QUEUED and now - self.created_at > self.STALE_AFTER) or (
+            self.status == self.Status.RUNNING and self.lease_until and self.lease_until < now
+        )
+        if stale and self.mark_failed("Writing the lyrics did not start. Try again."):
+            self.refresh_from_db()
+            return True
+        return False
 
 
 class UploadQuerySet(models.QuerySet):

@@ -87,7 +87,7 @@ class ComposeForm(LyricsMixin, TransformForm):
     """Lyrics plus up to three sound prompts, each with a strength and a part of the song."""
 
     lyrics = forms.CharField(
-        required=False, max_length=3000, widget=forms.Textarea(attrs={"rows": 6}),
+        required=False, widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Mark sections with [Verse], [Chorus], [Bridge]… Leave empty for an instrumental.",
     )
     lyrics_strength = slider("Lyrics strength", "How closely the vocals follow your words.")
@@ -150,7 +150,7 @@ class SourceTransformForm(LyricsMixin, TransformForm):
     """The five transforms of a song or an upload; each shows the fields its mode uses."""
 
     lyrics = forms.CharField(
-        required=False, max_length=3000, widget=forms.Textarea(attrs={"rows": 5}),
+        required=False, widget=forms.Textarea(attrs={"rows": 5}),
         help_text="New lyrics; leave empty to keep the source's.",
     )
     lyrics_strength = slider("Lyrics strength", "How closely the vocals follow the lyrics.")

@@ -64,6 +64,21 @@ def _refined(request) -> dict:
     return {name: value for name, value in written.items() if value}
 
 
+def _picked_range(request) -> dict:
+    """Initial inpaint range from ?replace_start=&replace_end= (the lyric lines a musician
+    picked); the form still checks it against the song."""
+    picked = {}
+    for name in ("replace_start", "replace_end"):
+        try:
+            value = float(request.GET.get(name, ""))
+        except ValueError:
+            return {}
+        if not 0 <= value < 1e6:
+            return {}
+        picked[name] = round(value, 2)
+    return picked
+
+
 def refine_url(song) -> str:
     """Professional mode, prefilled with what the service wrote ("" unless an inspiration song is done)."""
     if song.transform.mode != Transform.Mode.INSPIRATION or not song.is_playable:
@@ -124,7 +139,7 @@ def source_context(request, source, project, mode=None, form=None, created=None)
     if form is None:
         form = SourceTransformForm(
             mode=mode, source=source, dialect=settings.RIFFWEB_UPSTREAM_DIALECT,
-            initial=_reused(request) | new_key(),
+            initial=_reused(request) | _picked_range(request) | new_key(),
         )
     mode_tabs = tabs(TRANSFORM_MODES)
     name = "studio:upload_transform" if isinstance(source, Upload) else "studio:song_transform"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from riffweb.studio import mode_views, views
+from riffweb.studio import lyrics_views, mode_views, views
 
 app_name = "studio"
 urlpatterns = [
@@ -14,6 +14,9 @@ urlpatterns = [
     path("songs/<int:pk>/", views.song_detail, name="song_detail"),
     path("songs/<int:pk>/audio/", views.song_audio, name="song_audio"),
     path("songs/<int:pk>/download/", views.song_download, name="song_download"),
+    path("songs/<int:pk>/lyrics.lrc", lyrics_views.song_lyrics_lrc, name="song_lyrics_lrc"),
+    path("projects/<int:pk>/lyrics-drafts/", lyrics_views.lyrics_draft_create, name="lyrics_draft_create"),
+    path("lyrics-drafts/<int:pk>/", lyrics_views.lyrics_draft_status, name="lyrics_draft_status"),
     path("songs/<int:pk>/retry/", views.song_retry, name="song_retry"),
     path("songs/<int:pk>/transform/<str:mode>/", mode_views.song_transform, name="song_transform"),
     path("uploads/<int:pk>/", views.upload_detail, name="upload_detail"),

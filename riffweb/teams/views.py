@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from riffweb.http import HtmxHttpRequest
 from riffweb.studio import access
 from riffweb.audio_response import audio_response
+from riffweb.studio.lyrics_views import lrc_response
 from riffweb.studio.models import Invitation, Membership
 from riffweb.teams.forms import GuestLinkForm, InvitedSignupForm, InviteForm, RoleForm
 
@@ -289,3 +290,12 @@ def guest_audio(request: HtmxHttpRequest, token: str) -> HttpResponse:
 @require_GET
 def guest_download(request: HtmxHttpRequest, token: str) -> HttpResponse:
     return _guest_file(request, token, as_download=True)
+
+
+@require_GET
+def guest_lyrics(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """The song's timed lyrics as .lrc, for whoever may listen through the link."""
+    song, _ = access.get_song_by_guest_token(token)
+    response = lrc_response(song)
+    response["X-Robots-Tag"] = "noindex"
+    return response

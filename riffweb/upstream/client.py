@@ -229,6 +229,68 @@ def parse_track(item: dict) -> Track | None:
     )
 
 
+# Timed lyrics (API.md, `lyrics_timestamped`): what riffweb keeps of them, at most.
+TIMED_FIELDS = ("lyrics_timestamped", "timestamped_lyrics", "aligned_lyrics", "aligned_words")
+TIMED_MAX_LINES = 500
+TIMED_MAX_TEXT = 300
+
+
+def _timing(entry: dict, name: str) -> float | None:
+    for key in (name, f"{name}_s", f"{name}_time", f"{name}S"):
+        if key in entry:
+            return _number(entry[key])
+    return None
+
+
+def _timed_entries(listing: list) -> list[tuple[str, float | None, float | None]] | None:
+    """(text, start, end) per line from either shape; None when an entry is not an object."""
+    if not all(isinstance(e, dict) for e in listing):
+        return None
+    if listing and all("word" in e for e in listing):  # one entry per word: a line break ends a line
+        lines, current = [], []
+        for word in listing:
+            current.append(word)
+            if "\n" in _text(word.get("word")) or word is listing[-1]:
+                text = "".join(_text(w.get("word")) for w in current).strip()
+                lines.append((text, _timing(current[0], "start"), _timing(current[-1], "end")))
+                current = []
+        return lines
+    entries = []
+    for entry in listing:
+        words = entry.get("words") if isinstance(entry.get("words"), list) else []
+        text = _text(entry.get("text")) or _text(entry.get("line")) or " ".join(
+            _text(w.get("word")).strip() for w in words if isinstance(w, dict))
+        start, end = _timing(entry, "start"), _timing(entry, "end")
+        if words and isinstance(words[0], dict) and isinstance(words[-1], dict):
+            start = start if start is not None else _timing(words[0], "start")
+            end = end if end is not None else _timing(words[-1], "end")
+        entries.append((text, start, end))
+    return entries
+
+
+def timed_lyrics(item: dict, duration: float | None) -> list[dict]:
+    """A track's timed lyrics as `[{"text", "start", "end"}]` in seconds, or [] when it has
+    none or they do not hold together: every time a number, starts in order, each line ending
+    after it starts and within the song, a bounded count. Never an error: they are a bonus."""
+    listing = next((item[k] for k in TIMED_FIELDS if isinstance(item.get(k), list)), None)
+    if not listing or len(listing) > TIMED_MAX_LINES * 20:
+        return []
+    entries = _timed_entries(listing)
+    if entries is None or len(entries) > TIMED_MAX_LINES:
+        return []
+    limit = duration if duration and duration > 0 else None
+    lines, previous = [], 0.0
+    for text, start, end in entries:
+        text = " ".join(text.split())[:TIMED_MAX_TEXT]
+        if start is None or end is None or not 0 <= previous <= start < end:
+            return []
+        if limit is not None and start >= limit:
+            return []
+        if not text:
+            continue
+        lines.append({"text": text, "start": round(start, 3), "end": round(min(end, limit or end), 3)})
+        previous = start
+    return lines
 
 
 # --- the clients: one per dialect ---------------------------------------------------------
@@ -385,6 +447,10 @@ class Client:
 
     def upload_status(self, upload_id: str) -> UploadInfo:
         raise NotImplementedError
+
+    def generate_lyrics(self, prompt: str) -> str:
+        """Lyrics the service writes from a prompt (only where dialects.py offers "lyrics_help")."""
+        raise UpstreamInvalid(dialects.get(self.dialect).reason("lyrics_help"))
 
 
 def ids(data) -> list[str]:
@@ -587,6 +653,14 @@ class UseapiClient(Client):
             "GET", f"/v1/riffusion/music/upload-audio/?id={quote(upload_id, safe='')}", timeout=STATUS_TIMEOUT
         )
         return self._upload_info(answer, upload_id)
+
+    def generate_lyrics(self, prompt: str) -> str:
+        data = self._call("POST", "/v1/riffusion/music/generate-lyrics", json={"prompt": prompt},
+                          timeout=CREATE_TIMEOUT)
+        lyrics = _text(data.get("lyrics")) if isinstance(data, dict) else ""
+        if not lyrics.strip():
+            raise self._unreadable("POST /v1/riffusion/music/generate-lyrics", data)
+        return lyrics
 
     def _upload_info(self, data, known_id: str = "") -> UploadInfo:
         if not isinstance(data, dict):

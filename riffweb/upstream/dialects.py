@@ -33,6 +33,7 @@ class Dialect:
     poll_batch: int = 1  # ids one status call can carry
     prompt_strength_range: tuple[int, int] = (0, 100)  # percent a sound prompt's strength may take
     needs_style: bool = False  # every create-compose needs a sound prompt: style tags or the source's
+    lyrics_max: int = 3000  # characters of lyrics a create takes
 
     @property
     def default_model(self) -> str:
@@ -62,6 +63,7 @@ DIALECTS = {
             "seed": "does not take a seed, so results cannot be repeated exactly.",
             "prompt_ranges": "does not take time-ranged prompts.",
             "callbacks": "does not call back; progress is polled.",
+            "lyrics_help": "does not write lyrics; write your own.",
         },
         upload_by_link=True,
         poll_batch=100,
@@ -72,7 +74,7 @@ DIALECTS = {
         models=("FUZZ-0.8",),
         modes=frozenset({"professional", "inspiration", "compose", "cover", "extend", "inpaint"}),
         controls=frozenset({"seed", "prompt_ranges", "lyrics_strength", "weirdness", "cover_strength",
-                            "callbacks", "upload_file"}),
+                            "callbacks", "upload_file", "lyrics_help"}),
         reasons={
             "swap_vocals": "cannot swap vocals; Cover replaces lyrics and vocals instead.",
             "swap_sound": "cannot swap the instrumental; Cover keeps the style instead.",

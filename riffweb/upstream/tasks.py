@@ -6,12 +6,13 @@ Nothing here enqueues by itself: `riffweb.queue` is the one seam that hands work
 - pump(): the tracking chain (see tracker.py); hands over to its successor.
 - drain_downloads(): another worker helping with a burst of finished songs.
 - send_upload(pk): sends a musician's upload upstream (see uploads.py).
+- write_lyrics(pk): asks the service to write a lyrics draft (see lyrics_help.py).
 """
 
 from __future__ import annotations
 
 from riffweb import queue
-from riffweb.upstream import submit, tracker, uploads
+from riffweb.upstream import lyrics_help, submit, tracker, uploads
 
 
 def submit_transform(transform_id: int) -> str:
@@ -34,3 +35,7 @@ def pump() -> str:
 
 def send_upload(upload_id: int) -> str:
     return uploads.send_upload(upload_id)
+
+
+def write_lyrics(draft_id: int) -> str:
+    return lyrics_help.write_lyrics(draft_id)

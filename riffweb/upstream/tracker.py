@@ -102,7 +102,10 @@ def apply_track(
         return "ignored"  # finished or downloading: a late or repeated report changes nothing
     if track.state == "done" and track.audio_url:
         url = urljoin(settings.RIFFWEB_UPSTREAM_URL + "/", track.audio_url)
-        return "done" if song.record_done(url, track.title, track.lyrics, now, counted=not via_callback) else "ignored"
+        if not song.record_done(url, track.title, track.lyrics, now, counted=not via_callback):
+            return "ignored"
+        song.keep_timed_lyrics(upstream.timed_lyrics(track.raw, track.duration))
+        return "done"
     if track.state == "failed":
         failed = Song.objects.filter(pk=song.pk).live().fail(Failure.RENDER, json.dumps(track.raw), track.error)
         return "failed" if failed else "ignored"

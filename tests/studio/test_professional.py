@@ -82,7 +82,7 @@ def test_the_request_is_handed_to_the_worker_cluster_on_commit(
         ({"tags": ""}, "tags", "This field is required."),
         ({"lyrics": ""}, "lyrics", "Write some lyrics, or tick “Instrumental”."),
         ({"lyrics": "[]\nla la"}, "lyrics", "A section marker needs a name"),
-        ({"lyrics": "la " * 1001}, "lyrics", "Ensure this value has at most 3000 characters"),
+        ({"lyrics": "la " * 1001}, "lyrics", "The music service takes at most 3000 characters of lyrics"),
         ({"title": "x" * 201}, "title", "Ensure this value has at most 200 characters"),
         ({"model": "FUZZ-9"}, "model", "Select a valid choice."),
         ({"idempotency_key": "not-a-key"}, "idempotency_key", "reload the page"),
