@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retry-after", type=int, default=None, help="send Retry-After: S with every 429")
     parser.add_argument("--songs-per-job", type=int, default=2, help="songs in one dialect B job")
     parser.add_argument(
+        "--check-user-id", action="store_true",
+        help="dialect B: status, upload and download calls must send the job's user_id",
+    )
+    parser.add_argument(
         "--upload-ready-status", default="completed", help="dialect B's upload status word once processed",
     )
     parser.add_argument(
@@ -77,6 +81,7 @@ def main(argv: list[str] | None = None) -> None:
         retry_after=args.retry_after,
         songs_per_job=args.songs_per_job,
         upload_ready_status=args.upload_ready_status,
+        check_user_id=args.check_user_id,
         max_feed_ids=args.max_feed_ids or None,
         feed_overflow=args.feed_overflow,
     )
