@@ -26,6 +26,7 @@ SUBMIT = "riffweb.upstream.tasks.submit_transform"
 SEND_UPLOAD = "riffweb.upstream.tasks.send_upload"
 DRAIN = "riffweb.upstream.tasks.drain_downloads"
 FETCH_LINK = "riffweb.studio.tasks.fetch_upload"
+FETCH_SONG_FILE = "riffweb.studio.tasks.fetch_song_file"
 EMPTY_TRASH = "riffweb.library.tasks.empty_trash"
 PUMP_SCHEDULE = "riffweb-upstream-pump"
 TRASH_SCHEDULE = "riffweb.library: empty the trash"
@@ -67,6 +68,11 @@ def send_upload(upload_id: int) -> None:
 def fetch_link(upload_id: int) -> bool:
     """Fetch an upload given as a link; False when the broker refused (the caller ends it)."""
     return enqueue(FETCH_LINK, upload_id, name=f"fetch-upload-{upload_id}")
+
+
+def fetch_song_file(file_id: int) -> None:
+    """Fetch a song's WAV or stems; if the broker refused, asking again re-sends it."""
+    enqueue(FETCH_SONG_FILE, file_id, name=f"song-file-{file_id}-{uuid.uuid4().hex[:8]}")
 
 
 def drain_downloads() -> None:

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Upload
+from riffweb.studio.models import GuestLink, Invitation, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, make_request, make_user, tone_wav
 
@@ -75,6 +75,8 @@ def world(db) -> World:
     upload = Upload(project=project, created_by=owner, title="Demo", audio_format="wav",
                     duration=2.0, status=Upload.Status.READY)
     upload.audio.save("upload.wav", ContentFile(tone_wav()), save=True)
+    kept = SongFile(song=song, kind=SongFile.Kind.WAV, status=SongFile.Status.READY, size=1)
+    kept.file.save("song.wav", ContentFile(tone_wav()), save=True)
     live = GuestLink.objects.create(song=song, created_by=owner, allow_download=True)
     revoked = GuestLink.objects.create(song=song, created_by=owner, revoked_at=timezone.now())
     invitation = Invitation.objects.create(project=project, email="new@example.org", invited_by=owner)
@@ -159,6 +161,11 @@ ROWS = [
     Row("studio:song_audio", "GET", at("studio:song_audio", pk("song")), members()),
     Row("studio:song_download", "GET", at("studio:song_download", pk("song")), members()),
     Row("studio:song_retry", "POST", at("studio:song_retry", pk("song")), editors(302)),
+    # WAV and stems: viewers may ask too. The matrix runs on dialect A, which has no such
+    # download: the ask is refused with the reason (400); the kept WAV is served.
+    Row("studio:song_files", "GET", at("studio:song_files", pk("song")), members(286)),
+    Row("studio:song_file_ask", "POST", at("studio:song_file_ask", pk("song", "wav")), members(400)),
+    Row("studio:song_file", "GET", at("studio:song_file", pk("song", "wav")), members()),
     Row("studio:song_transform", "POST", at("studio:song_transform", pk("song", "cover")), editors(200)),
     # Studio: uploads.
     Row("studio:upload_detail", "GET", at("studio:upload_detail", pk("upload")), members()),
