@@ -632,16 +632,6 @@ class UseapiClient(Client):
             lyrics=_text(data.get("transcribed_lyrics")) or _text(data.get("lyrics")),
         )
 
-
-def configured_account() -> str:
-    """The gateway account every dialect B call names, when the operator chose one."""
-    return settings.RIFFWEB_UPSTREAM_USER_ID
-
-
-def _account(user_id: str) -> str:
-    return f"&user_id={quote(user_id, safe='')}" if user_id else ""
-
-
     def _download_path(self, song_id: str, fmt: str, user_id: str) -> str:
         account = _account(user_id or configured_account())
         return f"/v1/riffusion/music/download/?id={quote(song_id, safe='')}&download_format={fmt}{account}"
@@ -674,6 +664,15 @@ def _account(user_id: str) -> str:
         if not found:
             raise self._unreadable("GET /v1/riffusion/music/download/", data)
         return found
+
+
+def configured_account() -> str:
+    """The gateway account every dialect B call names, when the operator chose one."""
+    return settings.RIFFWEB_UPSTREAM_USER_ID
+
+
+def _account(user_id: str) -> str:
+    return f"&user_id={quote(user_id, safe='')}" if user_id else ""
 
 
 def _refused_download(status: int) -> UpstreamError:
