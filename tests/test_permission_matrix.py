@@ -231,6 +231,8 @@ ROWS = [
     Row("library:song_restore", "POST", at("library:song_restore", pk("trashed")), editors()),
     # The upstream's own calls, authenticated not by a session but by the reference in the
     # callback's body, or the signature in the upload link.
+    # Staff only (none of the columns is staff): how to fix the music service account.
+    Row("upstream:attention", "GET", at("upstream:attention"), logged_in(403)),
     Row("upstream:callback", "POST", at("upstream:callback"), token_holders(),
         data=lambda w: {"replyRef": reply_ref(w.song.transform)}),
     Row("upstream:upload_file", "GET",
