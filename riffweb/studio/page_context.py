@@ -162,12 +162,15 @@ def song_files_context(song) -> dict:
     """The song page's "Download WAV" and "Download stems (zip)": each greyed with the reason
     where the music service has no such download, else its kept file's state; `preparing`
     keeps the part polling until every asked-for file is ready or failed."""
-    kept = {f.kind: f for f in song.files.all()} if song.is_playable else {}
     offers = [
-        {"kind": kind, "label": label, "file": kept.get(kind),
+        {"kind": kind, "label": label,
          "reason": dialects.reason(f"download_{kind}") or ("" if song.is_playable else "The song has no audio yet.")}
         for kind, label in (("wav", "WAV"), ("stems", "stems (zip)"))
     ]
+    # No query where nothing can be asked for (dialect A, or no audio yet).
+    kept = {f.kind: f for f in song.files.all()} if any(not o["reason"] for o in offers) else {}
+    for offer in offers:
+        offer["file"] = kept.get(offer["kind"])
     return {"file_offers": offers, "files_preparing": any(
         f.status == SongFile.Status.PREPARING for f in kept.values())}
 
