@@ -659,7 +659,7 @@ class UseapiClient(Client):
                 continue
             url = next((_text(stem.get(k)) for k in ("wav_url", "wav", "url", "mp3_url", "mp3") if _text(stem.get(k))), "")
             name = re.sub(r"[^a-z0-9_-]+", "-", _text(stem.get("name")).lower()).strip("-")
-            if url and name:
+            if url and name and name[:40] not in {n for n, _ in found}:  # one zip entry per name
                 found.append((name[:40], urljoin(self.base_url + "/", url)))
         if not found:
             raise self._unreadable("GET /v1/riffusion/music/download/", data)
