@@ -39,7 +39,7 @@ CALLBACK_TIMEOUT = 3.0
 
 # Kinds of call: which ones need the token, which ones faults may hit.
 AUTHENTICATED = {"create", "feed", "upload", "download"}
-FAULTABLE = {"create", "feed", "upload"}
+FAULTABLE = {"create", "feed", "upload", "download"}
 UNKNOWN_JOB_ANSWERS = ("404", "empty")
 FEED_OVERFLOWS = ("400", "414", "truncate")
 ACCOUNT_ERROR = {

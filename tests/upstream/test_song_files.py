@@ -108,6 +108,7 @@ def test_dialect_a_greys_both_downloads_with_the_reason(owner_client, done_song,
 
 @pytest.mark.parametrize(("fault", "message"), [
     ("outage", "The music service is failing right now. Ask again in a while."),
+    ("429", "The music service is busy right now. Ask again in a minute."),
     ("oversize", "We could not fetch the file: The file is too large."),
     ("596", "The music service account needs attention; our team has been told. Ask again later."),
 ])
@@ -123,7 +124,8 @@ def test_a_failed_fetch_says_why_and_can_be_asked_again(
         elif fault == "oversize":
             settings.RIFFWEB_AUDIO_MAX_BYTES = 10_000
         else:
-            engine.app.config = replace(engine.app.config, fault_rate_596=1.0)
+            rate = {"429": "fault_rate_429", "596": "fault_rate_596"}[fault]
+            engine.app.config = replace(engine.app.config, **{rate: 1.0})
         with django_capture_on_commit_callbacks(execute=True):
             ask(owner_client, song, "wav")
         assert fetch_song_file(asked(_no_queue)[-1]) == "failed"
@@ -132,7 +134,7 @@ def test_a_failed_fetch_says_why_and_can_be_asked_again(
 
         engine.app.set_outage(False)
         settings.RIFFWEB_AUDIO_MAX_BYTES = limit
-        engine.app.config = replace(engine.app.config, fault_rate_596=0.0)
+        engine.app.config = replace(engine.app.config, fault_rate_596=0.0, fault_rate_429=0.0)
         with django_capture_on_commit_callbacks(execute=True):
             assert "Preparing WAV…" in ask(owner_client, song, "wav").text
         assert fetch_song_file(asked(_no_queue)[-1]) == "ready"
