@@ -422,7 +422,8 @@ class Transform(models.Model):
         with transaction.atomic():
             updated = Transform.objects.filter(pk=self.pk, status=self.Status.SUBMITTING).update(
                 status=self.Status.SUBMITTED, upstream_ids=list(self.upstream_ids) + [j for j, _ in jobs],
-                upstream_accounts={**self.upstream_accounts, **(accounts or {})}, submitted_at=now, lease_until=None, next_attempt_at=None, error="",
+                upstream_accounts={**self.upstream_accounts, **(accounts or {})},
+                submitted_at=now, lease_until=None, next_attempt_at=None, error="",
             )
             if not updated:
                 Transform.objects.filter(pk=self.pk).update(error_detail=f"late answer: upstream jobs {jobs}")
