@@ -27,6 +27,7 @@ SEND_UPLOAD = "riffweb.upstream.tasks.send_upload"
 DRAIN = "riffweb.upstream.tasks.drain_downloads"
 FETCH_LINK = "riffweb.studio.tasks.fetch_upload"
 WRITE_LYRICS = "riffweb.upstream.tasks.write_lyrics"
+FETCH_SONG_FILE = "riffweb.studio.tasks.fetch_song_file"
 EMPTY_TRASH = "riffweb.library.tasks.empty_trash"
 PUMP_SCHEDULE = "riffweb-upstream-pump"
 TRASH_SCHEDULE = "riffweb.library: empty the trash"
@@ -73,6 +74,11 @@ def fetch_link(upload_id: int) -> bool:
 def write_lyrics(draft_id: int) -> None:
     """Ask the music service for a lyrics draft; a lost task ends the draft when it goes stale."""
     enqueue(WRITE_LYRICS, draft_id, name=f"lyrics-{draft_id}-{uuid.uuid4().hex[:8]}")
+
+
+def fetch_song_file(file_id: int) -> None:
+    """Fetch a song's WAV or stems; if the broker refused, asking again re-sends it."""
+    enqueue(FETCH_SONG_FILE, file_id, name=f"song-file-{file_id}-{uuid.uuid4().hex[:8]}")
 
 
 def drain_downloads() -> None:

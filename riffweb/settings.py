@@ -244,6 +244,10 @@ if RIFFWEB_UPSTREAM_DIALECT not in {"riffusion", "useapi"}:
     raise ImproperlyConfigured("RIFFWEB_UPSTREAM_DIALECT must be 'riffusion' or 'useapi'.")
 RIFFWEB_UPSTREAM_URL = env("RIFFWEB_UPSTREAM_URL", "http://127.0.0.1:8001").rstrip("/")
 RIFFWEB_UPSTREAM_TOKEN = env("RIFFWEB_UPSTREAM_TOKEN")
+# Dialect B's gateway account to run every job on (empty: the gateway picks one), and how many
+# jobs it may run at once (1–10, empty: the gateway's own setting); riffweb.upstream.checks.
+RIFFWEB_UPSTREAM_USER_ID = env("RIFFWEB_UPSTREAM_USER_ID")
+RIFFWEB_UPSTREAM_MAX_JOBS = env("RIFFWEB_UPSTREAM_MAX_JOBS") or None
 # Public base URL of this site, used to build callback and signed upload URLs for the upstream.
 RIFFWEB_PUBLIC_URL = env("RIFFWEB_PUBLIC_URL").rstrip("/")
 

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, Upload
+from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, make_request, make_user, tone_wav
 
@@ -79,6 +79,8 @@ def world(db) -> World:
     upload = Upload(project=project, created_by=owner, title="Demo", audio_format="wav",
                     duration=2.0, status=Upload.Status.READY)
     upload.audio.save("upload.wav", ContentFile(tone_wav()), save=True)
+    kept = SongFile(song=song, kind=SongFile.Kind.WAV, status=SongFile.Status.READY, size=1)
+    kept.file.save("song.wav", ContentFile(tone_wav()), save=True)
     live = GuestLink.objects.create(song=song, created_by=owner, allow_download=True)
     revoked = GuestLink.objects.create(song=song, created_by=owner, revoked_at=timezone.now())
     invitation = Invitation.objects.create(project=project, email="new@example.org", invited_by=owner)
@@ -172,6 +174,11 @@ ROWS = [
     Row("studio:lyrics_draft_status", "GET", at("studio:lyrics_draft_status", pk("draft")), editors(286),
         htmx="lyrics-help"),
     Row("studio:song_retry", "POST", at("studio:song_retry", pk("song")), editors(302)),
+    # WAV and stems: viewers may ask too. The matrix runs on dialect A, which has no such
+    # download: the ask is refused with the reason (400); the kept WAV is served.
+    Row("studio:song_files", "GET", at("studio:song_files", pk("song")), members(286)),
+    Row("studio:song_file_ask", "POST", at("studio:song_file_ask", pk("song", "wav")), members(400)),
+    Row("studio:song_file", "GET", at("studio:song_file", pk("song", "wav")), members()),
     Row("studio:song_transform", "POST", at("studio:song_transform", pk("song", "cover")), editors(200)),
     # Studio: uploads.
     Row("studio:upload_detail", "GET", at("studio:upload_detail", pk("upload")), members()),
@@ -238,6 +245,8 @@ ROWS = [
     Row("library:song_restore", "POST", at("library:song_restore", pk("trashed")), editors()),
     # The upstream's own calls, authenticated not by a session but by the reference in the
     # callback's body, or the signature in the upload link.
+    # Staff only (none of the columns is staff): how to fix the music service account.
+    Row("upstream:attention", "GET", at("upstream:attention"), logged_in(403)),
     Row("upstream:callback", "POST", at("upstream:callback"), token_holders(),
         data=lambda w: {"replyRef": reply_ref(w.song.transform)}),
     Row("upstream:upload_file", "GET",

@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> None:
         help="when each lyric line is sung, on finished tracks: per line, per word, or left out",
     )
     parser.add_argument(
+        "--check-user-id", action="store_true",
+        help="dialect B: status, upload and download calls must send the job's user_id",
+    )
+    parser.add_argument(
         "--upload-ready-status", default="completed", help="dialect B's upload status word once processed",
     )
     parser.add_argument(
@@ -82,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         songs_per_job=args.songs_per_job,
         timed_lyrics=args.timed_lyrics,
         upload_ready_status=args.upload_ready_status,
+        check_user_id=args.check_user_id,
         max_feed_ids=args.max_feed_ids or None,
         feed_overflow=args.feed_overflow,
     )

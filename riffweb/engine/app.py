@@ -40,7 +40,7 @@ CALLBACK_TIMEOUT = 3.0
 
 # Kinds of call: which ones need the token, which ones faults may hit.
 AUTHENTICATED = {"create", "feed", "upload", "download", "lyrics"}
-FAULTABLE = {"create", "feed", "upload", "lyrics"}
+FAULTABLE = {"create", "feed", "upload", "download", "lyrics"}
 UNKNOWN_JOB_ANSWERS = ("404", "empty")
 FEED_OVERFLOWS = ("400", "414", "truncate")
 ACCOUNT_ERROR = {
@@ -89,6 +89,9 @@ class EngineConfig:
     # as feed_overflow says: "400", "414" (URI too long) or "truncate" (fewer tracks, 200).
     max_feed_ids: int | None = 100
     feed_overflow: str = "400"
+    # Dialect B: calls about a job, song or upload (status, download) must carry the
+    # `user_id` of the account that made it; a missing or other one answers 400.
+    check_user_id: bool = False
     # Longest upload the engine decodes (a hosted service has a limit too; without one a
     # small file holding hours of audio takes gigabytes).
     max_audio_seconds: float = audio.MAX_SECONDS
@@ -387,7 +390,13 @@ class EngineApp:
             raise ApiError.bad(f"{field}: larger than 50 MB")
         return data
 
-    def add_upload(self, data: bytes, file_name: str, field: str) -> Upload:
+    def check_account(self, request: Request, owner: str) -> None:
+        """With check_user_id, a call about another account's job or upload is refused."""
+        if self.config.check_user_id and request.query.get("user_id", "") != owner:
+            self.count("wrong_account")
+            raise ApiError.bad(f"user_id: this belongs to another account; send user_id={owner}")
+
+    def add_upload(self, data: bytes, file_name: str, field: str, user_id: str = "") -> Upload:
         try:
             decoded = audio.decode(data, max_seconds=self.config.max_audio_seconds)
         except audio.AudioError as exc:
@@ -397,7 +406,8 @@ class EngineApp:
         duration, _ = self.store.save(upload_id, stems)
         now = time.time()
         # Transcription is modelled as a short pending phase, like the hosted service.
-        upload = Upload(upload_id, new_id(), duration, decoded.format, file_name, now, now + self.config.render_delay / 4)
+        upload = Upload(upload_id, new_id(), duration, decoded.format, file_name, now,
+                        now + self.config.render_delay / 4, user_id or self.config.user_id)
         with self.jobs.lock:
             self.jobs.uploads[upload_id] = upload
         return upload

@@ -20,6 +20,7 @@ import time
 from .composer import Prompt, SongSpec
 from .jobs import FAILED, PROCESS, QUEUED, SUCCESS, Job, Track
 from .lyrics import timed_lyrics, write_lyrics
+from .store import STEM_NAMES
 from .topics import derive
 from .web import ApiError, Request, Response, flag, iso_time, json_response, number, text
 
@@ -198,6 +199,13 @@ def job_songs(app, job: Job) -> list[dict]:
     return [song_object(app, t, job.base_url) for t in app.jobs.job_tracks(job.id)]
 
 
+def _owner(app, track: Track) -> str:
+    """The account whose job made the track."""
+    with app.jobs.lock:
+        job = app.jobs.jobs.get(track.job_id)
+    return job.user_id if job else ""
+
+
 def music(app, request: Request):
     wanted = request.query.get("id", "").strip()
     if wanted:
@@ -209,6 +217,7 @@ def music(app, request: Request):
             if track is None:
                 raise ApiError.not_found("id: no job or song with this id")
             tracks = [track]
+        app.check_account(request, _owner(app, tracks[0]))
         return json_response([song_object(app, t, request.base_url) for t in tracks])
     offset = number(request.query, "offset", 0, 1e9, default=0, integer=True)
     limit = number(request.query, "limit", 1, 100, default=10, integer=True)
@@ -226,7 +235,7 @@ def upload(app, request: Request):
     if len(request.body) > MAX_UPLOAD:
         raise ApiError.bad("body: larger than 50 MB")
     name = request.query.get("file_name", "") or f"upload.{UPLOAD_TYPES[ctype]}"
-    item = app.add_upload(request.body, name, "body")
+    item = app.add_upload(request.body, name, "body", request.query.get("user_id", ""))
     return json_response(
         {
             "id": f"{item.id}:{item.transcription_id}",
@@ -248,6 +257,7 @@ def upload_status(app, request: Request):
         )
     if item is None:
         raise ApiError.not_found("id: no upload with this id")
+    app.check_account(request, item.user_id)
     return json_response(
         {
             "id": f"{item.id}:{item.transcription_id}",
@@ -272,6 +282,7 @@ def download(app, request: Request):
     track = app.jobs.track(wanted)
     if track is None:
         raise ApiError.not_found("id: no song with this id")
+    app.check_account(request, _owner(app, track))
     if track.status != SUCCESS:
         raise ApiError.bad("id: the song is not finished")
     app.count("audio")
@@ -280,10 +291,10 @@ def download(app, request: Request):
         return json_response(
             {
                 "id": track.id,
-                "stems": {
-                    stem: {"mp3": f"{base}/{stem}.mp3", "wav": f"{base}/{stem}.wav"}
-                    for stem in ("vocals", "instrumental")
-                },
+                "stems": [
+                    {"name": stem, "wav_url": f"{base}/{stem}.wav", "mp3_url": f"{base}/{stem}.mp3"}
+                    for stem in STEM_NAMES
+                ],
             }
         )
     path = app.store.file(track.id, fmt)

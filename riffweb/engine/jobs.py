@@ -80,6 +80,7 @@ class Upload:
     file_name: str
     created_at: float
     ready_at: float
+    user_id: str = ""  # the dialect B account it was uploaded for
 
 
 class JobStore:

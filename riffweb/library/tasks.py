@@ -7,9 +7,10 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from riffweb.studio.models import Song
+from riffweb.studio.models import Song, SongFile
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +21,13 @@ def empty_trash() -> int:
     deleted = 0
     # song_library_recent starts with deleted_at: the scan reads only trashed rows.
     for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", "audio", "preview").iterator():
+        kept = SongFile.objects.filter(song=song).kept_names()  # its WAV and stems go with it
         count, _ = Song.objects.filter(pk=song.pk, deleted_at__lt=cutoff).delete()
         for file in (song.audio, song.preview) if count else ():
             if file:
                 file.storage.delete(file.name)
+        for name in kept if count else ():
+            default_storage.delete(name)
         deleted += bool(count)
     if deleted:
         log.info("Emptied %d song(s) from the trash", deleted)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Song, Transform, Upload
+from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Song, SongFile, Transform, Upload
 
 
 class MembershipInline(admin.TabularInline):
@@ -54,6 +54,15 @@ class SongAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["title", "upstream_id"]
     raw_id_fields = ["transform", "project", "favourited_by"]
+
+
+@admin.register(SongFile)
+class SongFileAdmin(admin.ModelAdmin):
+    """A song's WAV or stems: why a fetch failed is in error_detail (the service's answer)."""
+
+    list_display = ["pk", "song", "kind", "status", "size", "attempts", "requested_at", "ready_at"]
+    list_filter = ["kind", "status"]
+    raw_id_fields = ["song", "requested_by"]
 
 
 @admin.register(Upload)

@@ -64,6 +64,7 @@ class Project(models.Model):
                 Transform.objects.filter(pk=song.transform_id).update(project=song.project_id)
             files = [f for pair in Song.objects.filter(project=self).values_list("audio", "preview") for f in pair if f]
             files += [f for f in Upload.objects.filter(project=self).values_list("audio", flat=True) if f]
+            files += SongFile.objects.filter(song__project=self).kept_names()
             self.delete()
             transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
 
@@ -364,6 +365,9 @@ class Transform(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     # Every job the service started for this request, oldest first (retries add to it).
     upstream_ids = models.JSONField(default=list, blank=True)
+    # Job id → the account that runs it, when the create's answer named one (dialect B's
+    # `user_id`): the calls about the job and its songs name that account.
+    upstream_accounts = models.JSONField(default=dict, blank=True)
     callback_secret = models.CharField(max_length=64, default=secrets.token_urlsafe)
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -404,8 +408,10 @@ class Transform(models.Model):
 
     # --- the create call's lifecycle (riffweb.upstream.submit drives it) ---
 
-    def record_submission(self, jobs: list[tuple[str, str]], first_poll: float) -> bool:
-        """The service accepted the create: `jobs` are (job id, track id or "") pairs.
+    def record_submission(self, jobs: list[tuple[str, str]], first_poll: float,
+                          accounts: dict[str, str] | None = None) -> bool:
+        """The service accepted the create: `jobs` are (job id, track id or "") pairs, and
+        `accounts` the account running each job when the service named one.
 
         A job that names its track fills one waiting variant; a job without track ids covers
         every waiting variant, and its songs are matched as they appear. Tracks beyond the
@@ -416,6 +422,7 @@ class Transform(models.Model):
         with transaction.atomic():
             updated = Transform.objects.filter(pk=self.pk, status=self.Status.SUBMITTING).update(
                 status=self.Status.SUBMITTED, upstream_ids=list(self.upstream_ids) + [j for j, _ in jobs],
+                upstream_accounts={**self.upstream_accounts, **(accounts or {})},
                 submitted_at=now, lease_until=None, next_attempt_at=None, error="",
             )
             if not updated:
@@ -646,6 +653,11 @@ class Song(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+    @property
+    def upstream_account(self) -> str:
+        """The account whose job made this song ("" when the service named none)."""
+        return self.transform.upstream_accounts.get(self.job_id, "")
 
     @property
     def is_playable(self) -> bool:
@@ -937,6 +949,90 @@ class LyricsDraft(models.Model):
             self.refresh_from_db()
             return True
         return False
+class SongFileQuerySet(models.QuerySet):
+    def kept_names(self) -> list[str]:
+        """The stored files' names, to delete after their rows."""
+        return [name for name in self.values_list("file", flat=True) if name]
+
+    def ask(self, song: Song, kind: str, user) -> "SongFile":
+        """A musician wants `song` as `kind`. Once made it is kept, so asking again costs
+        nothing; a failed fetch, or one whose worker or task was lost, starts over. The fetch
+        runs in a worker, after the commit."""
+        wanted, created = self.get_or_create(song=song, kind=kind, defaults={"requested_by": user})
+        now = timezone.now()
+        lost = Q(lease_until__lt=now) | Q(lease_until__isnull=True, requested_at__lt=now - SongFile.LEASE)
+        again = not created and self.filter(pk=wanted.pk).filter(
+            Q(status=SongFile.Status.FAILED) | Q(lost, status=SongFile.Status.PREPARING)
+        ).update(status=SongFile.Status.PREPARING, requested_by=user, requested_at=now, lease_until=None,
+                 error="", error_detail="")
+        if created or again:
+            transaction.on_commit(lambda: queue.fetch_song_file(wanted.pk))
+            wanted.refresh_from_db()
+        return wanted
+
+    def claim(self, pk: int, now) -> "SongFile | None":
+        """PREPARING and not held by a live worker → held by this one, or None."""
+        claimed = (
+            self.filter(pk=pk, status=SongFile.Status.PREPARING)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(lease_until=now + SongFile.LEASE, attempts=F("attempts") + 1)
+        )
+        return self.select_related("song__transform").get(pk=pk) if claimed else None
+
+
+class SongFile(models.Model):
+    """A finished song in another form the music service offers (its WAV, or its stems,
+    zipped by us), fetched when a musician asks and kept with the song."""
+
+    LEASE = timedelta(seconds=90)  # one fetch's time (a zip of stems: several files)
+
+    class Kind(models.TextChoices):
+        WAV = "wav", "WAV"
+        STEMS = "stems", "Stems (zip)"
+
+    class Status(models.TextChoices):
+        PREPARING = "preparing", "Preparing"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PREPARING)
+    file = models.FileField(upload_to="song-files/%Y/%m/", blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True, help_text="shown to musicians")
+    error_detail = models.TextField(blank=True, help_text="for operators only")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    ready_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SongFileQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["song", "kind"], name="one_song_file_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.song} as {self.get_kind_display()}"
+
+    def download_name(self) -> str:
+        stem = PurePath(self.song.download_name()).stem
+        return f"{stem}-stems.zip" if self.kind == self.Kind.STEMS else f"{stem}.wav"
+
+    def store(self, name: str, size: int) -> bool:
+        """The fetched file is in storage; False when this fetch lost its claim."""
+        now = timezone.now()
+        return bool(SongFile.objects.filter(pk=self.pk, status=self.Status.PREPARING, file="").update(
+            status=self.Status.READY, file=name, size=size, ready_at=now, lease_until=None,
+        ))
+
+    def fail(self, message: str, detail: str = "") -> bool:
+        return bool(SongFile.objects.filter(pk=self.pk, status=self.Status.PREPARING).update(
+            status=self.Status.FAILED, error=message[:500], error_detail=detail[:20000], lease_until=None,
+        ))
 
 
 class UploadQuerySet(models.QuerySet):

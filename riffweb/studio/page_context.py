@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from riffweb.studio import access
 from riffweb.studio.family import family_tree
-from riffweb.studio.models import Transform, Upload
+from riffweb.studio.models import SongFile, Transform, Upload
 from riffweb.studio.modes import (
     DESCRIPTIONS, FORMS, GENERATION_MODES, PROMPT_COUNT, TRANSFORM_MODES, SourceTransformForm, UploadForm,
     initial_from, upload_unavailable_reason,
@@ -167,9 +167,27 @@ def song_page_context(request, song) -> dict:
         "siblings": [v for v in variants if v.pk != song.pk],
         "family": family_tree(request.user, song), "request_source": source,
         "sent_parameters": sent_parameters(song.transform, source), "refine_url": refine_url(song),
+        **song_files_context(song),
         # "Reuse settings" opens the source's page: only when the user may see it.
         "reuse_url": reuse_url(song.transform) if source or song.transform.mode in GENERATION_MODES else "",
     }
+
+
+def song_files_context(song) -> dict:
+    """The song page's "Download WAV" and "Download stems (zip)": each greyed with the reason
+    where the music service has no such download, else its kept file's state; `preparing`
+    keeps the part polling until every asked-for file is ready or failed."""
+    offers = [
+        {"kind": kind, "label": label,
+         "reason": dialects.reason(f"download_{kind}") or ("" if song.is_playable else "The song has no audio yet.")}
+        for kind, label in (("wav", "WAV"), ("stems", "stems (zip)"))
+    ]
+    # No query where nothing can be asked for (dialect A, or no audio yet).
+    kept = {f.kind: f for f in song.files.all()} if any(not o["reason"] for o in offers) else {}
+    for offer in offers:
+        offer["file"] = kept.get(offer["kind"])
+    return {"file_offers": offers, "files_preparing": any(
+        f.status == SongFile.Status.PREPARING for f in kept.values())}
 
 
 def sent_parameters(transform: Transform, source=None) -> list[dict]:

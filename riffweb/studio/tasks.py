@@ -1,4 +1,5 @@
-"""Background work for uploads given as a link: fetch through the SSRF-safe fetcher, check, store.
+"""Background work that fetches audio into our storage: uploads given as a link, and a finished
+song's WAV or stems when a musician asks. Fetch through the SSRF-safe fetcher, check, store.
 
 The web request never fetches a URL a musician typed; this django-q2 task does, through
 riffweb.upstream.fetch (http(s) only, public addresses only, redirects re-checked, a byte cap
@@ -7,14 +8,19 @@ and a deadline), then hands the stored copy to the upstream pipeline like a file
 
 import logging
 import tempfile
+import zipfile
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.utils import timezone
 
 from riffweb import audio, queue
-from riffweb.studio.models import Upload
+from riffweb.studio.models import SongFile, Upload
+from riffweb.upstream import client as upstream
 from riffweb.upstream.fetch import FetchError, fetch_to_file
+from riffweb.upstream.models import UpstreamState
+from riffweb.upstream.tracker import upstream_is_local
 
 log = logging.getLogger(__name__)
 FETCH_DEADLINE = 45.0  # under the cluster's task timeout (Q_CLUSTER["timeout"], 60 s)
@@ -49,3 +55,66 @@ def fetch_upload(upload_id: int) -> str:
         return "fetched twice"
     queue.send_upload(upload_id)
     return "fetched"
+
+
+def fetch_song_file(file_id: int) -> str:
+    """Fetch a song's WAV, or its stems zipped, from the music service and keep it.
+
+    Safe to run twice (a claim with a lease). Everything the service sends comes through the
+    SSRF-safe fetcher with the audio byte cap and is audio-checked before it is kept.
+    """
+    wanted = SongFile.objects.claim(file_id, timezone.now())
+    if wanted is None:
+        return "not due"
+    song = wanted.song
+    service = upstream.configured()
+    limits = dict(max_bytes=settings.RIFFWEB_AUDIO_MAX_BYTES, deadline=FETCH_DEADLINE,
+                  allow_private=upstream_is_local())
+    with tempfile.TemporaryDirectory() as folder:
+        made = Path(folder) / "made"
+        try:
+            if wanted.kind == SongFile.Kind.WAV:
+                service.download(song.upstream_id, "wav", made, user_id=song.upstream_account, **limits)
+                audio.check(made, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS, formats={"wav"})
+            else:
+                _zip_stems(service.stems(song.upstream_id, user_id=song.upstream_account), Path(folder), made, limits)
+        except (upstream.UpstreamError, FetchError, audio.AudioError) as exc:
+            if isinstance(exc, upstream.UpstreamAuthError):
+                UpstreamState.needs_attention(str(exc), exc.detail, code=exc.status)
+            wanted.fail(song_file_failure(exc), getattr(exc, "detail", "") or str(exc))
+            return "failed"
+        with made.open("rb") as handle:
+            wanted.file.save(f"{song.pk}-{wanted.kind}.{'zip' if wanted.kind == SongFile.Kind.STEMS else 'wav'}",
+                             File(handle), save=False)
+        size = made.stat().st_size
+    if not wanted.store(wanted.file.name, size):
+        wanted.file.storage.delete(wanted.file.name)
+        return "lost claim"
+    return "ready"
+
+
+def _zip_stems(stems: list[tuple[str, str]], folder: Path, dest: Path, limits: dict) -> None:
+    """Each stem fetched and checked in turn, then written into the zip from disk (stored,
+    not deflated: audio does not shrink), so memory stays flat whatever their length."""
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_STORED) as bundle:
+        for name, url in stems:
+            part = folder / f"stem-{name}"
+            fetch_to_file(url, part, **limits)
+            checked = audio.check(part, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+            bundle.write(part, f"{name}.{checked.format}")
+            part.unlink()
+
+
+def song_file_failure(exc: Exception) -> str:
+    """What the musician reads when a WAV or stems could not be fetched; they may ask again."""
+    if isinstance(exc, upstream.UpstreamBusy):
+        return "The music service is busy right now. Ask again in a minute."
+    if isinstance(exc, upstream.UpstreamAuthError):
+        return "The music service account needs attention; our team has been told. Ask again later."
+    if isinstance(exc, upstream.UpstreamUnavailable):
+        return "The music service is failing right now. Ask again in a while."
+    if isinstance(exc, upstream.UpstreamInvalid):
+        return f"The music service would not give this file: {exc.reason}"
+    if isinstance(exc, audio.AudioError):
+        return f"The music service sent a file we did not take. {exc}"
+    return f"We could not fetch the file: {exc}"

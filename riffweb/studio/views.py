@@ -6,7 +6,7 @@ The forms these pages carry post to mode_views.py; both build their context in p
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -16,8 +16,11 @@ from riffweb.studio import access, cards
 from riffweb.audio_response import audio_response
 from riffweb.studio.family import family_node
 from riffweb.studio.forms import ProjectForm
-from riffweb.studio.models import Project, Song, Transform, Upload
-from riffweb.studio.page_context import cards_context, generation_context, song_page_context, source_context
+from riffweb.studio.models import Project, Song, SongFile, Transform, Upload
+from riffweb.studio.page_context import (
+    cards_context, generation_context, song_files_context, song_page_context, source_context,
+)
+from riffweb.upstream import dialects
 from riffweb.upstream.models import UpstreamState
 
 RECENT_REQUESTS = 30
@@ -162,3 +165,48 @@ def song_retry(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, "This variant cannot be sent again as it is. Use “Reuse settings” to make a new one.")
     return redirect(song)
+
+
+# WAV and stems: anyone who may see a song may ask for them, viewers too, since they may
+# already download its audio; a file is made once and kept, whoever asked first.
+
+
+def _files_part(request: HtmxHttpRequest, song: Song) -> HttpResponse:
+    context = {"song": song} | song_files_context(song)
+    status = 200 if context["files_preparing"] else HttpResponseStopPolling.status_code
+    return render(request, "studio/song_detail.html#song-files", context, status=status)
+
+
+@login_required
+@require_GET
+def song_files(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The song page's downloads part: polled while a file is being prepared; 286 once none is."""
+    return _files_part(request, access.get_song_for(request.user, pk))
+
+
+@login_required
+@require_POST
+def song_file_ask(request: HtmxHttpRequest, pk: int, kind: str) -> HttpResponse:
+    song = access.get_song_for(request.user, pk)
+    if kind not in SongFile.Kind.values:
+        raise Http404("No such download.")
+    refused = dialects.reason(f"download_{kind}") or ("" if song.is_playable else "This song has no audio yet.")
+    if refused:
+        return HttpResponseBadRequest(refused)
+    SongFile.objects.ask(song, kind, request.user)
+    if request.htmx:
+        return _files_part(request, song)
+    return redirect(song)
+
+
+@login_required
+@require_GET
+def song_file(request: HtmxHttpRequest, pk: int, kind: str) -> HttpResponse:
+    """A kept WAV or stems zip, streamed from storage."""
+    song = access.get_song_for(request.user, pk)
+    kept = SongFile.objects.filter(song=song, kind=kind, status=SongFile.Status.READY).first()
+    if kept is None:
+        raise Http404("This file has not been prepared; ask for it on the song's page.")
+    content_type = "application/zip" if kind == SongFile.Kind.STEMS else "audio/wav"
+    return FileResponse(kept.file.open("rb"), as_attachment=True, filename=kept.download_name(),
+                        content_type=content_type)

@@ -38,5 +38,6 @@ class UpstreamConfig(AppConfig):
         from riffweb.upstream import checks, keycheck
 
         register(checks.reply_url_fits)
+        register(checks.max_jobs_in_range)
         post_spawn.connect(_kick_on_spawn, dispatch_uid="riffweb-upstream-kick")
         post_spawn.connect(keycheck.record_worker_key, dispatch_uid="riffweb-upstream-keycheck")

@@ -20,3 +20,21 @@ def reply_url_fits(app_configs, **kwargs) -> list[Error]:
         hint="Set RIFFWEB_PUBLIC_URL to this site's shorter public address.",
         id="riffweb.upstream.E001",
     )]
+
+
+MAX_JOBS = (1, 10)  # API.md, create fields: maxJobs
+
+
+def max_jobs_in_range(app_configs, **kwargs) -> list[Error]:
+    """A maxJobs the service refuses would make every dialect B create fail."""
+    value = settings.RIFFWEB_UPSTREAM_MAX_JOBS
+    if value in (None, ""):
+        return []
+    low, high = MAX_JOBS
+    if str(value).strip().isdigit() and low <= int(value) <= high:
+        return []
+    return [Error(
+        f"RIFFWEB_UPSTREAM_MAX_JOBS is {value!r}; the music service takes a whole number from {low} to {high}.",
+        hint=f"Set RIFFWEB_UPSTREAM_MAX_JOBS to {low}–{high}, or leave it empty for the service's own setting.",
+        id="riffweb.upstream.E002",
+    )]

@@ -12,14 +12,16 @@ import json
 import logging
 import random
 import re
-from dataclasses import dataclass, field
-from urllib.parse import quote
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import quote, urljoin
 
 import requests
 from django.conf import settings
 
 from riffweb.upstream import dialects
 from riffweb.upstream.dialects import RIFFUSION, USEAPI
+from riffweb.upstream.fetch import FetchError, fetch_to_file
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +187,12 @@ def busy_jobs(data) -> int | None:
     return int(found.group(1)) if found else None
 
 
+def _auth_message(code: int) -> str:
+    if code == 596:
+        return "The upstream account has a pending error (HTTP 596): it needs an operator."
+    return "The upstream refused our token (HTTP 401): check RIFFWEB_UPSTREAM_TOKEN."
+
+
 def _number(value) -> float | None:
     try:
         number = float(value)
@@ -298,10 +306,12 @@ def timed_lyrics(item: dict, duration: float | None) -> list[dict]:
 
 @dataclass(frozen=True)
 class Job:
-    """What a create started: a job id, and the track's id when the job is one track."""
+    """What a create started: a job id, the track's id when the job is one track, and the
+    account that runs it when the answer named one (dialect B's `user_id`)."""
 
     job_id: str
     track_id: str = ""
+    user_id: str = ""
 
 
 class Client:
@@ -378,12 +388,7 @@ class Client:
                 retry_after = random.uniform(10, 30)
             raise UpstreamBusy("The upstream is busy.", min(retry_after, 600.0), detail, running_jobs=busy_jobs(data))
         if code in (401, 403, 596):
-            message = (
-                "The upstream refused our token (HTTP 401): check RIFFWEB_UPSTREAM_TOKEN."
-                if code != 596
-                else "The upstream account has a pending error (HTTP 596): it needs an operator."
-            )
-            raise UpstreamAuthError(message, detail, code)
+            raise UpstreamAuthError(_auth_message(code), detail, code)
         if code == 422:
             reason = "moderation"
             if isinstance(data, dict):
@@ -411,7 +416,8 @@ class Client:
         """Send one creation request; return the jobs it started."""
         path, payload = self._create_payload(req)
         data = self._call("POST", path, json=payload, timeout=CREATE_TIMEOUT, unknown_on_timeout=True)
-        jobs = self._jobs(ids(data))
+        account = _text(data.get("user_id"))[:200] if isinstance(data, dict) else ""
+        jobs = [replace(job, user_id=account) for job in self._jobs(ids(data))]
         if not jobs:
             raise UpstreamUnavailable(
                 "The upstream accepted the request but sent no id.",
@@ -433,9 +439,10 @@ class Client:
     def _jobs(self, job_ids: list[str]) -> list[Job]:
         raise NotImplementedError
 
-    def poll(self, job_ids: list[str]) -> dict[str, list[Track]]:
+    def poll(self, job_ids: list[str], accounts: dict[str, str] | None = None) -> dict[str, list[Track]]:
         """One status call about up to `poll_batch` jobs: each reported job's tracks.
 
+        `accounts` maps a job id to the account that runs it, for a dialect whose calls name it.
         A job the upstream did not report (left out, an empty answer, "not found") is
         missing from the result: the caller counts that towards "lost".
         """
@@ -451,6 +458,14 @@ class Client:
     def generate_lyrics(self, prompt: str) -> str:
         """Lyrics the service writes from a prompt (only where dialects.py offers "lyrics_help")."""
         raise UpstreamInvalid(dialects.get(self.dialect).reason("lyrics_help"))
+    def download(self, song_id: str, fmt: str, dest: Path, *, user_id: str = "", max_bytes: int,
+                 deadline: float, allow_private: bool) -> None:
+        """A finished song's file as `fmt` ("wav") into dest, through the SSRF-safe fetcher."""
+        raise UpstreamInvalid(dialects.get(self.dialect).reason("download_wav"))
+
+    def stems(self, song_id: str, *, user_id: str = "") -> list[tuple[str, str]]:
+        """A finished song's stems: (name, absolute URL of its WAV, else MP3) pairs."""
+        raise UpstreamInvalid(dialects.get(self.dialect).reason("download_stems"))
 
 
 def ids(data) -> list[str]:
@@ -532,7 +547,7 @@ class RiffusionClient(Client):
             raise UpstreamInvalid(f"This upstream cannot do {req.mode}.")
         return "/riffusion/generate", payload
 
-    def poll(self, job_ids: list[str]) -> dict[str, list[Track]]:
+    def poll(self, job_ids: list[str], accounts: dict[str, str] | None = None) -> dict[str, list[Track]]:
         """The feed: many tracks in one call, matched by id (never by position)."""
         path = "/riffusion/feed/" + ",".join(quote(i, safe="") for i in job_ids)
         data = self._call("GET", path, timeout=STATUS_TIMEOUT)
@@ -614,6 +629,10 @@ class UseapiClient(Client):
         else:
             raise UpstreamInvalid(f"This upstream cannot do {req.mode.replace('_', ' ')}.")
         payload["model"] = cls.model(req)
+        if configured_account():
+            payload["user_id"] = configured_account()
+        if settings.RIFFWEB_UPSTREAM_MAX_JOBS:
+            payload["maxJobs"] = int(settings.RIFFWEB_UPSTREAM_MAX_JOBS)  # a start-up check holds it to 1–10
         if req.seed is not None:
             payload["seed"] = max(0, min(2147483647, int(req.seed)))
         if req.reply_url:
@@ -621,11 +640,12 @@ class UseapiClient(Client):
             payload["replyRef"] = req.reply_ref
         return path, payload
 
-    def poll(self, job_ids: list[str]) -> dict[str, list[Track]]:
+    def poll(self, job_ids: list[str], accounts: dict[str, str] | None = None) -> dict[str, list[Track]]:
         found = {}
         for job_id in job_ids:
+            query = f"?id={quote(job_id, safe='')}" + _account((accounts or {}).get(job_id) or configured_account())
             try:
-                data = self._call("GET", f"/v1/riffusion/music/?id={quote(job_id, safe='')}", timeout=STATUS_TIMEOUT)
+                data = self._call("GET", f"/v1/riffusion/music/{query}", timeout=STATUS_TIMEOUT)
             except UpstreamInvalid as exc:
                 if exc.status == 404:  # the upstream no longer knows the job
                     continue
@@ -641,7 +661,7 @@ class UseapiClient(Client):
     def upload(self, data: bytes, file_name: str, content_type: str, link: str) -> UploadInfo:
         answer = self._call(
             "POST",
-            f"/v1/riffusion/music/upload-audio/?file_name={quote(file_name, safe='')}",
+            f"/v1/riffusion/music/upload-audio/?file_name={quote(file_name, safe='')}{_account(configured_account())}",
             data=data,
             headers={"Content-Type": content_type},
             timeout=UPLOAD_TIMEOUT,
@@ -650,7 +670,8 @@ class UseapiClient(Client):
 
     def upload_status(self, upload_id: str) -> UploadInfo:
         answer = self._call(
-            "GET", f"/v1/riffusion/music/upload-audio/?id={quote(upload_id, safe='')}", timeout=STATUS_TIMEOUT
+            "GET", f"/v1/riffusion/music/upload-audio/?id={quote(upload_id, safe='')}{_account(configured_account())}",
+            timeout=STATUS_TIMEOUT,
         )
         return self._upload_info(answer, upload_id)
 
@@ -683,6 +704,59 @@ class UseapiClient(Client):
             audio_upload_id=_text(data.get("audio_upload_id")) or upload_id,
             lyrics=_text(data.get("transcribed_lyrics")) or _text(data.get("lyrics")),
         )
+
+    def _download_path(self, song_id: str, fmt: str, user_id: str) -> str:
+        account = _account(user_id or configured_account())
+        return f"/v1/riffusion/music/download/?id={quote(song_id, safe='')}&download_format={fmt}{account}"
+
+    def download(self, song_id: str, fmt: str, dest: Path, *, user_id: str = "", max_bytes: int,
+                 deadline: float, allow_private: bool) -> None:
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        try:
+            fetch_to_file(self.base_url + self._download_path(song_id, fmt, user_id), dest, max_bytes=max_bytes,
+                          deadline=deadline, allow_private=allow_private, headers=headers)
+        except FetchError as exc:
+            if exc.status is None:  # too large, too slow, unreachable: the fetcher's own words
+                raise
+            raise _refused_download(exc.status) from None
+
+    def stems(self, song_id: str, *, user_id: str = "") -> list[tuple[str, str]]:
+        data = self._call("GET", self._download_path(song_id, "stems", user_id), timeout=STATUS_TIMEOUT)
+        listed = data.get("stems") if isinstance(data, dict) else data
+        if isinstance(listed, dict):  # {"vocals": {"wav": url, …} or url, …}: another gateway's shape
+            listed = [{"name": name, **(links if isinstance(links, dict) else {"url": links})}
+                      for name, links in listed.items()]
+        found = []
+        for stem in listed if isinstance(listed, list) else []:
+            if not isinstance(stem, dict):
+                continue
+            url = next((_text(stem.get(k)) for k in ("wav_url", "wav", "url", "mp3_url", "mp3") if _text(stem.get(k))), "")
+            name = re.sub(r"[^a-z0-9_-]+", "-", _text(stem.get("name")).lower()).strip("-")
+            if url and name and name[:40] not in {n for n, _ in found}:  # one zip entry per name
+                found.append((name[:40], urljoin(self.base_url + "/", url)))
+        if not found:
+            raise self._unreadable("GET /v1/riffusion/music/download/", data)
+        return found
+
+
+def configured_account() -> str:
+    """The gateway account every dialect B call names, when the operator chose one."""
+    return settings.RIFFWEB_UPSTREAM_USER_ID
+
+
+def _account(user_id: str) -> str:
+    return f"&user_id={quote(user_id, safe='')}" if user_id else ""
+
+
+def _refused_download(status: int) -> UpstreamError:
+    detail = f"GET /v1/riffusion/music/download/ → HTTP {status}"
+    if status == 429:
+        return UpstreamBusy("The upstream is busy.", random.uniform(10, 30), detail)
+    if status in (401, 403, 596):
+        return UpstreamAuthError(_auth_message(status), detail, status)
+    if status >= 500:
+        return UpstreamUnavailable(f"The upstream failed (HTTP {status}).", detail, status)
+    return UpstreamInvalid(f"The upstream refused the download (HTTP {status}).", detail, status)
 
 
 CLIENTS = {RIFFUSION: RiffusionClient, USEAPI: UseapiClient}

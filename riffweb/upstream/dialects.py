@@ -64,6 +64,8 @@ DIALECTS = {
             "prompt_ranges": "does not take time-ranged prompts.",
             "callbacks": "does not call back; progress is polled.",
             "lyrics_help": "does not write lyrics; write your own.",
+            "download_wav": "has no WAV download; the song's own file is the only one it gives.",
+            "download_stems": "has no stems download; only the mixed song is available.",
         },
         upload_by_link=True,
         poll_batch=100,
@@ -74,7 +76,8 @@ DIALECTS = {
         models=("FUZZ-0.8",),
         modes=frozenset({"professional", "inspiration", "compose", "cover", "extend", "inpaint"}),
         controls=frozenset({"seed", "prompt_ranges", "lyrics_strength", "weirdness", "cover_strength",
-                            "callbacks", "upload_file", "lyrics_help"}),
+                            "callbacks", "upload_file", "lyrics_help", "download_wav",
+                            "download_stems"}),
         reasons={
             "swap_vocals": "cannot swap vocals; Cover replaces lyrics and vocals instead.",
             "swap_sound": "cannot swap the instrumental; Cover keeps the style instead.",

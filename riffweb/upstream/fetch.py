@@ -32,7 +32,12 @@ READ_TIMEOUT = 15.0  # one read with nothing arriving; the deadline bounds the w
 
 
 class FetchError(Exception):
-    """The URL could not or must not be fetched. The message can be shown to a musician."""
+    """The URL could not or must not be fetched. The message can be shown to a musician;
+    `status` is the HTTP status when the address answered with one other than 200."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -137,7 +142,8 @@ def fetch_to_file(
 ) -> tuple[int, str]:
     """Download url into dest (renamed into place when complete); return (bytes, content type).
 
-    Raises FetchError with a message a musician can read.
+    `headers` (a bearer token) go to url's own origin only, never to where it redirects
+    elsewhere. Raises FetchError with a message a musician can read.
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -147,6 +153,7 @@ def fetch_to_file(
     adapter = _adapter(allow_private)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    origin = urlsplit(url)[:2]
     try:
         for _ in range(MAX_REDIRECTS + 1):
             parts = urlsplit(url)
@@ -161,7 +168,7 @@ def fetch_to_file(
                 raise FetchError("The download took too long.")
             try:
                 response = session.get(
-                    url, stream=True, allow_redirects=False, headers=headers or {},
+                    url, stream=True, allow_redirects=False, headers=(headers or {}) if parts[:2] == origin else {},
                     timeout=(min(CONNECT_TIMEOUT, remaining), min(READ_TIMEOUT, remaining)),
                 )
             except FetchError:
@@ -177,7 +184,7 @@ def fetch_to_file(
                     url = urljoin(url, location)
                     continue
                 if response.status_code != 200:
-                    raise FetchError(f"The address answered HTTP {response.status_code}.")
+                    raise FetchError(f"The address answered HTTP {response.status_code}.", response.status_code)
                 declared = response.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > max_bytes:
                     raise FetchError("The file is too large.")

@@ -24,6 +24,9 @@ class UpstreamState(models.Model):
 
     # Set by a 401 or 596 answer, cleared by the next successful call. Staff see it.
     attention = models.CharField(max_length=300, blank=True)
+    # The HTTP status that asked for attention (401: the token; 596: the account), so the
+    # banner can link to what fixes it.
+    attention_code = models.PositiveSmallIntegerField(null=True, blank=True)
     attention_since = models.DateTimeField(null=True, blank=True)
     last_ok_at = models.DateTimeField(null=True, blank=True)
     last_error_detail = models.TextField(blank=True, help_text="for operators only")
@@ -57,11 +60,11 @@ class UpstreamState(models.Model):
         return cls.objects.filter(pk=cls.SINGLETON, pump_lease_until__gte=timezone.now()).exists()
 
     @classmethod
-    def needs_attention(cls, message: str, detail: str = "") -> None:
+    def needs_attention(cls, message: str, detail: str = "", code: int | None = None) -> None:
         cls.ensure()
         now = timezone.now()
         cls.objects.filter(pk=cls.SINGLETON).exclude(attention=message).update(
-            attention=message, attention_since=now
+            attention=message, attention_since=now, attention_code=code
         )
         if detail:
             cls.objects.filter(pk=cls.SINGLETON).update(last_error_detail=detail[:20000])
@@ -104,5 +107,5 @@ class UpstreamState(models.Model):
     def call_succeeded(cls) -> None:
         # Conditional: a healthy upstream costs no write per call.
         cls.objects.filter(pk=cls.SINGLETON).exclude(attention="").update(
-            attention="", attention_since=None, last_ok_at=timezone.now()
+            attention="", attention_code=None, attention_since=None, last_ok_at=timezone.now()
         )

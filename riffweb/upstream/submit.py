@@ -93,7 +93,7 @@ def submit_transform(transform_id: int) -> str:
         delay = min(300.0, 5.0 * 2 ** (transform.attempts - 1)) * random.uniform(0.8, 1.2)
         return _again(transform, delay, exc)
     except upstream.UpstreamAuthError as exc:
-        UpstreamState.needs_attention(str(exc), exc.detail)
+        UpstreamState.needs_attention(str(exc), exc.detail, code=exc.status)
         transform.fail_submission(Failure.ACCOUNT, f"{exc}\n{exc.detail}")
         return "failed"
     except upstream.UpstreamRejected as exc:
@@ -102,7 +102,8 @@ def submit_transform(transform_id: int) -> str:
     except upstream.UpstreamInvalid as exc:
         transform.fail_submission(Failure.REJECTED, exc.detail, reason=exc.reason)
         return "failed"
-    if not transform.record_submission([(j.job_id, j.track_id) for j in jobs], first_poll()):
+    accounts = {j.job_id: j.user_id for j in jobs if j.user_id}
+    if not transform.record_submission([(j.job_id, j.track_id) for j in jobs], first_poll(), accounts):
         log.error("transform %s: submitted as %s after losing its claim", transform.pk, jobs)
     UpstreamState.call_succeeded()
     return "submitted"

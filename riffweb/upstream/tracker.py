@@ -207,7 +207,7 @@ def _back_off(songs: list[Song], now, factor: float = 2.0) -> None:
 def _note_failure(exc: upstream.UpstreamError) -> None:
     log.warning("upstream status call failed: %s", exc)
     if isinstance(exc, upstream.UpstreamAuthError):
-        UpstreamState.needs_attention(str(exc), exc.detail)
+        UpstreamState.needs_attention(str(exc), exc.detail, code=exc.status)
     elif isinstance(exc, upstream.UpstreamBusy):
         UpstreamState.note_busy(timezone.now() + timedelta(seconds=exc.retry_after), exc.detail)
     else:
@@ -265,7 +265,7 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> 
         members = [s for j in job_ids for s in by_job[j]]
         calls += 1
         try:
-            reports = client.poll(job_ids)
+            reports = client.poll(job_ids, {j: by_job[j][0].upstream_account for j in job_ids})
         except upstream.UpstreamInvalid as exc:
             if len(job_ids) > 2:  # the upstream refuses long lists: fall back to pairs for good
                 log.warning("status call refused %d ids (HTTP %s); falling back to pairs", len(job_ids), exc.status)

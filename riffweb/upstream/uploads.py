@@ -72,7 +72,7 @@ def send_upload(upload_id: int) -> str:
     except (upstream.UpstreamBusy, upstream.UpstreamUnavailable, upstream.UpstreamTimeout) as exc:
         return _again(upload, exc)
     except upstream.UpstreamAuthError as exc:
-        UpstreamState.needs_attention(str(exc), exc.detail)
+        UpstreamState.needs_attention(str(exc), exc.detail, code=exc.status)
         upload.fail(failure_message(Failure.ACCOUNT), exc.detail)
         return "failed"
     except (upstream.UpstreamRejected, upstream.UpstreamInvalid) as exc:
@@ -94,7 +94,7 @@ def poll_upload(upload_id: int) -> str:
         delay = min(120.0, 5.0 * 2 ** min(upload.attempts, 5)) * random.uniform(0.8, 1.2)
         upload.ask_again(timezone.now() + timedelta(seconds=delay), exc.detail)
         if isinstance(exc, upstream.UpstreamAuthError):
-            UpstreamState.needs_attention(str(exc), exc.detail)
+            UpstreamState.needs_attention(str(exc), exc.detail, code=exc.status)
         return "retry"
     UpstreamState.call_succeeded()
     if info.audio_upload_id:

@@ -7,4 +7,5 @@ app_name = "upstream"
 urlpatterns = [
     path("callback/", views.callback, name="callback"),
     path("upload-file/<str:token>/", views.upload_file, name="upload_file"),
+    path("attention/", views.attention, name="attention"),
 ]

@@ -1,10 +1,15 @@
-"""What the upstream calls on us: dialect B's progress callbacks, dialect A's upload fetch."""
+"""What the upstream calls on us (dialect B's progress callbacks, dialect A's upload fetch), and
+the staff page on fixing the music service account."""
 
 import json
 import logging
 
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -13,6 +18,9 @@ from riffweb.audio_response import audio_response
 from riffweb.studio.models import Transform, Upload
 from riffweb.upstream import callbacks
 from riffweb.upstream import client as upstream
+from riffweb.upstream.context_processors import account_endpoint
+from riffweb.upstream.dialects import current as current_dialect
+from riffweb.upstream.models import UpstreamState
 from riffweb.upstream.submit import first_poll
 from riffweb.upstream.tracker import apply_job
 from riffweb.upstream.uploads import LINK_SALT
@@ -60,3 +68,16 @@ def upload_file(request, token: str):
     if upload is None or not upload.audio:
         raise Http404("No such file.")
     return audio_response(request, upload.audio, upload.audio_format, None)
+
+
+@login_required
+@require_GET
+def attention(request):
+    """Staff only: what the music service said, and how to fix it, step by step, for the
+    configured dialect. The token is never shown."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff see the music service's account.")
+    return render(request, "upstream/attention.html", {
+        "state": UpstreamState.get(), "dialect": current_dialect(), "endpoint": account_endpoint(),
+        "base_url": settings.RIFFWEB_UPSTREAM_URL,
+    })

@@ -166,3 +166,17 @@ def test_the_command_line_takes_the_answer_options():
     finally:
         process.terminate()
         assert process.wait(timeout=20) == 0
+
+
+def test_with_check_user_id_calls_about_another_accounts_job_answer_400():
+    with EngineServer(EngineConfig(render_delay=0.0, song_seconds=5.0, check_user_id=True)).start() as server:
+        created = post(server, MUSIC + "create-compose", {"prompt_1": "house", "user_id": "acct-7"}).json()
+        assert created["user_id"] == "acct-7"
+        status = MUSIC + "?id=" + created["job_id"]
+        for params in ("", "&user_id=someone-else"):
+            answer = requests.get(server.url + status + params, timeout=30)
+            assert answer.status_code == 400 and answer.json()["error"].startswith("user_id: this belongs to another")
+        songs = requests.get(server.url + status + "&user_id=acct-7", timeout=30).json()
+        assert len(songs) == 2
+        download = requests.get(server.url + MUSIC + "download/", params={"id": songs[0]["id"]}, timeout=30)
+        assert download.status_code == 400

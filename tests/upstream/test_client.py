@@ -28,21 +28,21 @@ def test_it_sends_the_token_as_a_bearer_header(stub, a):
 
 
 @pytest.mark.parametrize(
-    "body, ids",
+    "body, ids, account",
     [
-        ({"jobs": [{"id": "x1"}, {"id": "x2"}]}, ["x1", "x2"]),
-        ({"job_id": "j9", "user_id": "u"}, ["j9"]),
-        ({"id": "solo"}, ["solo"]),
+        ({"jobs": [{"id": "x1"}, {"id": "x2"}]}, ["x1", "x2"], ""),
+        ({"job_id": "j9", "user_id": "u"}, ["j9"], "u"),
+        ({"id": "solo"}, ["solo"], ""),
     ],
 )
-def test_it_reads_every_create_shape(stub, a, body, ids):
+def test_it_reads_every_create_shape(stub, a, body, ids, account):
     stub.fail("create", (200, body))
-    assert a.create(professional()) == [Job(i, i) for i in ids]
+    assert a.create(professional()) == [Job(i, i, account) for i in ids]
 
 
-def test_a_dialect_b_create_starts_one_job_whose_tracks_come_later(stub, b):
+def test_a_dialect_b_create_starts_one_job_whose_tracks_come_later_on_the_account_it_names(stub, b):
     stub.fail("create", (200, {"job_id": "j9", "user_id": "u"}))
-    assert b.create(professional()) == [Job("j9")]
+    assert b.create(professional()) == [Job("j9", user_id="u")]
 
 
 def test_a_create_without_ids_is_an_upstream_error_with_the_body_kept(stub, a):

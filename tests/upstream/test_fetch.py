@@ -13,6 +13,7 @@ from riffweb.upstream.fetch import FetchError, fetch_to_file
 BODY = b"RIFF" + b"x" * 5000
 DRIP_BYTES = 100
 dripped: list[int] = []  # bytes the /drip handler sent before the client went away
+authorizations: list[str] = []  # the Authorization header each /seen request carried
 drip_stopped = threading.Event()
 
 
@@ -26,6 +27,13 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Location", self.path.split("to=", 1)[1])
             self.end_headers()
             return
+        if self.path == "/missing":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path == "/seen":
+            authorizations.append(self.headers.get("Authorization", ""))
         if self.path == "/big":
             self.send_response(200)
             self.end_headers()  # no Content-Length: the cap must hold while streaming
@@ -154,6 +162,25 @@ def test_a_redirect_to_a_public_address_is_followed(server, public_names, tmp_pa
     target = url(server, host="public.test")
     fetch_to_file(url(server, f"/redirect?to={target}", host="public.test"), tmp_path / "a.wav", max_bytes=10**6)
     assert (tmp_path / "a.wav").read_bytes() == BODY
+
+
+def test_headers_go_to_the_first_origin_only_never_where_it_redirects_elsewhere(server, public_names, tmp_path):
+    token = {"Authorization": "Bearer upstream-token"}
+    authorizations.clear()
+    fetch_to_file(url(server, "/seen", host="public.test"), tmp_path / "a", max_bytes=10**6, headers=token)
+    same = url(server, "/seen", host="public.test")
+    fetch_to_file(url(server, f"/redirect?to={same}", host="public.test"), tmp_path / "b", max_bytes=10**6,
+                  headers=token)
+    elsewhere = url(server, "/seen", host="127.0.0.1")
+    fetch_to_file(url(server, f"/redirect?to={elsewhere}", host="public.test"), tmp_path / "c", max_bytes=10**6,
+                  headers=token)
+    assert authorizations == ["Bearer upstream-token", "Bearer upstream-token", ""]
+
+
+def test_an_answer_other_than_200_carries_its_status(server, public_names, tmp_path):
+    with pytest.raises(FetchError, match="HTTP 404") as failed:
+        fetch_to_file(url(server, "/missing", host="public.test"), tmp_path / "a", max_bytes=10**6)
+    assert failed.value.status == 404
 
 
 def test_the_byte_cap_holds_while_streaming_and_leaves_nothing(server, public_names, tmp_path):
