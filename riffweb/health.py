@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ CHECKS = {"database": _database, "broker": _broker, "storage": _storage}
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     answers = {}
     for name, check in CHECKS.items():

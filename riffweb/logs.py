@@ -75,6 +75,9 @@ def config(fmt: str, level: str) -> dict:
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
             "urllib3": {"level": "WARNING"},
+            # Its "Not Found: <path>" would repeat each 4xx of request_log's line, unmasked
+            # (a guest link's token); server errors still log, with their traceback.
+            "django.request": {"level": "ERROR"},
             # gunicorn's own lines go through root in our format; its access log stays off,
             # since request_log below writes the one line per request.
             "gunicorn.error": {"handlers": [], "propagate": True},
