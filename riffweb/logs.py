@@ -31,11 +31,15 @@ _in_request: ContextVar[bool] = ContextVar("in_request", default=False)
 log = logging.getLogger("riffweb.request")
 
 
-class RequestIdFilter(logging.Filter):
-    """Puts the current request id (or "-") on every record, for both formats."""
+class RequestFilter(logging.Filter):
+    """Puts the current request id (or "-") on every record, and masks tokens in the path that
+    Django's own request lines print (a server error on a guest link)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get() or "-"
+        request = getattr(record, "request", None)
+        if request is not None and isinstance(record.args, tuple):
+            record.args = tuple(_route(request) if arg == request.path else arg for arg in record.args)
         return True
 
 
@@ -64,13 +68,13 @@ def config(fmt: str, level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": RequestIdFilter}},
+        "filters": {"request": {"()": RequestFilter}},
         "formatters": {
             "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
             "json": {"()": JsonFormatter},
         },
         "handlers": {
-            "console": {"class": "logging.StreamHandler", "formatter": fmt, "filters": ["request_id"]},
+            "console": {"class": "logging.StreamHandler", "formatter": fmt, "filters": ["request"]},
         },
         "root": {"handlers": ["console"], "level": level},
         "loggers": {
@@ -88,7 +92,7 @@ def config(fmt: str, level: str) -> dict:
 
 def _route(request) -> str:
     """The path, with any capability token in it (guest links, signed uploads) masked."""
-    match = request.resolver_match
+    match = getattr(request, "resolver_match", None)
     path = request.path
     if match:
         for name, value in match.kwargs.items():

@@ -6,8 +6,10 @@ import re
 import uuid
 
 import pytest
-from django.test import Client
-from django.urls import reverse
+from django.http import HttpResponseServerError
+from django.test import Client, RequestFactory
+from django.urls import resolve, reverse
+from django.utils.log import log_response
 
 from riffweb import logs
 from riffweb.studio.models import Transform
@@ -25,7 +27,7 @@ class Lines(logging.Handler):
         self.lines: list[str] = []
         handler = logs.config(fmt, "INFO")["formatters"][fmt]
         self.setFormatter(handler["()"]() if "()" in handler else logging.Formatter(handler["format"]))
-        self.addFilter(logs.RequestIdFilter())
+        self.addFilter(logs.RequestFilter())
 
     def emit(self, record):
         self.lines.append(self.format(record))
@@ -68,6 +70,15 @@ def test_a_guest_links_token_never_reaches_the_log(db, plain_log):
     assert response.status_code == 404
     [line] = plain_log.about(response["X-Request-ID"])
     assert "GET /listen/…/ 404" in line and token not in "\n".join(plain_log.lines)
+
+
+def test_a_server_error_on_a_guest_link_logs_its_path_without_the_token(plain_log):
+    token = "guest-token-" + uuid.uuid4().hex
+    request = RequestFactory().get(f"/listen/{token}/")
+    request.resolver_match = resolve(request.path)
+    log_response("%s: %s", "Internal Server Error", request.path, request=request, response=HttpResponseServerError(),
+                 logger=logging.getLogger("django.request"))
+    assert plain_log.lines[-1].endswith("django.request [-]: Internal Server Error: /listen/…/")
 
 
 def test_json_lines_carry_the_request_and_its_fields(db, owner):
