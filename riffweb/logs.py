@@ -46,7 +46,7 @@ class RequestFilter(logging.Filter):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line; a request's own fields (method, status…) become keys too."""
 
-    FIELDS = ("method", "path", "status", "duration_ms", "user_id")
+    FIELDS = ("method", "path", "status", "duration_ms")
 
     def format(self, record: logging.LogRecord) -> str:
         line = {
@@ -112,13 +112,13 @@ def request_log(get_response):
         try:
             response = get_response(request)
             response[HEADER] = rid
-            user = getattr(request, "user", None)
+            # No user id: reading request.user here would load the session and the user on
+            # requests whose view never needed them (the status poll, static files).
             fields = {
                 "method": request.method,
                 "path": _route(request),
                 "status": response.status_code,
                 "duration_ms": round((time.monotonic() - started) * 1000, 1),
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
             }
             log.info("%(method)s %(path)s %(status)s %(duration_ms)sms", fields, extra=fields)
             return response

@@ -104,13 +104,12 @@ def start_web(env: dict, log_path: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def wait_until_up(base: str, web: subprocess.Popen, log_path: Path) -> None:
+def wait_until_up(base: str, web: subprocess.Popen, log_path: Path) -> requests.Response:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         assert web.poll() is None, f"web exited:\n{log_path.read_text()}"
         try:
-            requests.get(base + "/healthz", headers={"X-Forwarded-Proto": "https"}, timeout=20)
-            return
+            return requests.get(base + "/healthz", headers={"X-Forwarded-Proto": "https"}, timeout=20)
         except requests.ConnectionError:
             time.sleep(0.3)
     raise AssertionError(f"web did not answer:\n{log_path.read_text()}")
@@ -133,7 +132,9 @@ def test_the_procfiles_release_and_web_lines_serve_every_page_and_static_file(tm
     log_path = tmp_path / "web.log"
     web = start_web(env, log_path)
     try:
-        wait_until_up(base, web, log_path)
+        health = wait_until_up(base, web, log_path)
+        # With the deploy's own database, broker (Redis in bin/test's second pass) and storage.
+        assert (health.status_code, health.json()) == (200, {"database": "ok", "broker": "ok", "storage": "ok"})
         visitor = Visitor(base)
         login = visitor.get("/login/")
         assert login.status_code == 200
