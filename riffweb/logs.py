@@ -39,7 +39,9 @@ class RequestFilter(logging.Filter):
         record.request_id = request_id.get() or "-"
         request = getattr(record, "request", None)
         if request is not None and isinstance(record.args, tuple):
-            record.args = tuple(_route(request) if arg == request.path else arg for arg in record.args)
+            # Django's lines carry the path escaped (log_response), as _route escapes it.
+            record.args = tuple(_route(request) if arg in (request.path, _escaped(request.path)) else arg
+                                for arg in record.args)
         return True
 
 
@@ -90,10 +92,15 @@ def config(fmt: str, level: str) -> dict:
     }
 
 
+def _escaped(text: str) -> str:
+    return text.encode("unicode_escape").decode("ascii")
+
+
 def _route(request) -> str:
-    """The path, with any capability token in it (guest links, signed uploads) masked."""
+    """The path, with any capability token in it (guest links, signed uploads) masked, and
+    escaped as Django escapes its own (a `%0A` in a URL must not start a forged line)."""
     match = getattr(request, "resolver_match", None)
-    path = request.path
+    path = _escaped(request.path)
     if match:
         for name, value in match.kwargs.items():
             if "token" in name and isinstance(value, str) and value:

@@ -64,6 +64,13 @@ def test_a_proxys_request_id_is_kept_only_when_it_is_safe_to_print(db, plain_log
     assert not any("forged" in line or "admin" in line for line in plain_log.lines)
 
 
+def test_a_path_cannot_forge_a_log_line(db, plain_log):
+    response = Client().get("/nowhere%0A2026-01-01 INFO riffweb.request [forged]: GET / 200/")
+    assert response.status_code == 404
+    [line] = plain_log.about(response["X-Request-ID"])
+    assert "\n" not in line and "GET /nowhere\\n2026-01-01" in line
+
+
 def test_a_guest_links_token_never_reaches_the_log(db, plain_log):
     token = "guest-token-" + uuid.uuid4().hex
     response = Client().get(f"/listen/{token}/")
