@@ -5,6 +5,11 @@ Everything that enqueues calls a function here; the broker calls the entry point
 that is down never loses work: the row stays in its waiting state and the pump's reconciler
 sends it (a request, an upload) or ends it with a message (a link fetch).
 
+A task enqueued while serving a web request carries that request's id in its django-q2
+package, and the worker's log lines for it show the id (riffweb/logs.py, connected to
+django-q2's pre_enqueue and pre_execute signals in riffweb/upstream/apps.py); task names and
+entry points stay as they are.
+
 Tests that run the steps themselves patch `enqueue` here, the only function that talks to
 the broker.
 """

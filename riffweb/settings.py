@@ -10,6 +10,8 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from riffweb import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: its one line per request times and ids everything below, static files included.
+    "riffweb.logs.request_log",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "riffweb.middleware.permissions_policy",
@@ -165,7 +169,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Filled by `collectstatic` (the Procfile's release step); whitenoise serves it.
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # wavesurfer.js as npm installed it from package-lock.json (`npm ci`, run by bin/_env.sh).
@@ -306,11 +311,7 @@ if REDIS_URL:
     del Q_CLUSTER["orm"]
     Q_CLUSTER["redis"] = REDIS_URL
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
-}
+LOG_FORMAT = env("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'.")
+LOGGING = logs.config(LOG_FORMAT, env("LOG_LEVEL", "INFO"))

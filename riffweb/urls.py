@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from riffweb import health
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
     path("upstream/", include("riffweb.upstream.urls")),
     path("", include("riffweb.accounts.urls")),
     path("", include("riffweb.studio.urls")),

@@ -14,6 +14,7 @@ os.environ.setdefault(
 
 from riffweb.settings import *  # noqa: E402,F403
 
-# The suite does not run collectstatic; the manifest storage is exercised by `check --deploy`.
+# Only tests/test_deploy.py runs collectstatic (as the Procfile's release does) and so the
+# manifest storage; everywhere else static names need no manifest.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -17,5 +17,4 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("signup/", views.signup, name="signup"),
-    path("healthz", views.healthz, name="healthz"),
 ]

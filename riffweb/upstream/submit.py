@@ -105,6 +105,8 @@ def submit_transform(transform_id: int) -> str:
     accounts = {j.job_id: j.user_id for j in jobs if j.user_id}
     if not transform.record_submission([(j.job_id, j.track_id) for j in jobs], first_poll(), accounts):
         log.error("transform %s: submitted as %s after losing its claim", transform.pk, jobs)
+    else:
+        log.info("transform %s: submitted as %s", transform.pk, ", ".join(j.job_id for j in jobs))
     UpstreamState.call_succeeded()
     return "submitted"
 
