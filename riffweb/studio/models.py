@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from riffweb import audio, queue
+from riffweb import audio, media, queue
 from riffweb.upstream import dialects
 
 
@@ -698,7 +698,8 @@ class Song(models.Model):
         """The listen-only copy, encoded once; safe when two guests press play at once."""
         if self.preview:
             return self.preview
-        data = audio.encode_preview(self.audio.path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+        with media.local_copy(self.audio) as path:
+            data = audio.encode_preview(path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
         self.preview.save(f"{self.pk}-preview.mp3", ContentFile(data), save=False)
         if not Song.objects.filter(pk=self.pk, preview="").update(preview=self.preview.name):
             self.preview.storage.delete(self.preview.name)  # the other guest's copy won
