@@ -11,15 +11,10 @@ import boto3
 import pytest
 
 from riffweb.settings import s3_storage
+from tests.cluster import free_port
 
 KEYS = {"access_key": "riffweb-test", "secret_key": "riffweb-test-secret"}
 REGION = "us-east-1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
