@@ -21,7 +21,7 @@ from riffweb.studio import tasks
 from riffweb.studio.models import GuestLink, Song, Upload
 from riffweb.upstream import fetch, tracker
 from riffweb.upstream.submit import submit_transform
-from riffweb.upstream.uploads import signed_link
+from riffweb.upstream.uploads import send_upload, signed_link
 from tests.cluster import running_engine
 from tests.conftest import finish_song, make_request, tone_wav
 
@@ -126,7 +126,7 @@ def test_a_download_link_keeps_the_file_name(owner_client, request_with_songs, s
 def test_a_stranger_is_refused_before_any_link_is_made(client, stranger, request_with_songs, s3_media):
     song = finish_song(request_with_songs.songs.get(variant=0))
     client.force_login(stranger)
-    assert client.get(reverse("studio:song_audio", args=[song.pk])).status_code in {403, 404}
+    assert client.get(reverse("studio:song_audio", args=[song.pk])).status_code == 404
 
 
 def test_without_browser_access_riffweb_streams_the_bytes_itself(owner_client, request_with_songs, s3_media, settings):
@@ -157,6 +157,15 @@ def test_the_upstream_fetches_an_upload_through_riffweb_not_from_the_store(clien
     upload.audio.save("upload.wav", io.BytesIO(WAV), save=True)
     response = client.get(signed_link(upload).removeprefix(settings.RIFFWEB_PUBLIC_URL))
     assert response.status_code == 200 and body(response) == WAV
+
+
+def test_dialect_b_sends_the_uploads_bytes_read_from_the_bucket(project, owner, s3_media, settings):
+    upload = Upload(project=project, created_by=owner, title="Take", audio_format="wav")
+    upload.audio.save("take.wav", io.BytesIO(WAV), save=True)
+    with running_engine(render_delay=0.2) as engine:
+        settings.RIFFWEB_UPSTREAM_URL, settings.RIFFWEB_UPSTREAM_DIALECT = engine.url, "useapi"
+        assert send_upload(upload.pk) == "pending", Upload.objects.get(pk=upload.pk).error_detail
+        assert engine.stats()["counts"]["upload"] == 1
 
 
 def test_the_zip_export_reads_each_song_from_the_bucket(owner_client, request_with_songs, s3_media):
