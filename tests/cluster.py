@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -140,9 +141,10 @@ def running_web(port: int, extra_env: dict | None = None, wait: float = 30.0):
     """`manage.py runserver --noreload` on 127.0.0.1:port with the same environment as
     running_qcluster (this test's database, MEDIA_ROOT unless extra_env names another); yields
     its base URL."""
+    log = tempfile.TemporaryFile(mode="w+")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=qcluster_env(extra_env=extra_env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=qcluster_env(extra_env=extra_env), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -153,12 +155,14 @@ def running_web(port: int, extra_env: dict | None = None, wait: float = 30.0):
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the web process on port {port} did not start") from None
+                    log.seek(0)
+                    raise RuntimeError(f"the web process on port {port} did not start:\n{log.read()[-4000:]}") from None
                 time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(10)
+        log.close()
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.2, message: str = "condition"):

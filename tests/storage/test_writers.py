@@ -100,7 +100,7 @@ def test_a_finished_song_is_downloaded_into_the_bucket(project, owner, s3_media,
     assert s3_media.keys() == sorted(s.audio.name for s in songs)
     for song in songs:
         checked = audio.check(s3_media.read(song.audio.name), max_seconds=600)
-        assert checked.duration == pytest.approx(song.duration, abs=0.05)
+        assert checked.duration == pytest.approx(song.duration, abs=0.05) and song.peaks == checked.peaks
 
 
 def test_playing_sends_the_browser_to_a_signed_link_that_answers_ranges(owner_client, request_with_songs, s3_media):
