@@ -171,6 +171,8 @@ STATICFILES_DIRS = [
     # wavesurfer.js as npm installed it from package-lock.json (`npm ci`, run by bin/_env.sh).
     ("vendor/wavesurfer", BASE_DIR / "node_modules" / "wavesurfer.js" / "dist"),
 ]
+
+
 def s3_storage(bucket: str, region: str, endpoint_url: str, access_key: str, secret_key: str,
                link_seconds: int) -> tuple[dict, str]:
     """STORAGES' entry for media in an S3-compatible bucket, and the origin browsers fetch from."""
@@ -187,8 +189,9 @@ def s3_storage(bucket: str, region: str, endpoint_url: str, access_key: str, sec
         "region_name": region,
         "addressing_style": style,
         "signature_version": "s3v4",
-        "access_key": access_key,
-        "secret_key": secret_key,
+        # Empty: boto3 finds credentials its usual way (its environment variables, an instance role).
+        "access_key": access_key or None,
+        "secret_key": secret_key or None,
         # Private objects: a browser reads one only through a link riffweb signed.
         "default_acl": None,
         "querystring_auth": True,
