@@ -1,5 +1,6 @@
 """An S3-compatible server over loopback HTTP (moto's standalone server, from the test lock file),
-started once per test run on a free port, and a fresh bucket per test that wants one."""
+started once per test run on a free port, and a fresh bucket per test that wants one. The
+fixtures are registered in tests/conftest.py, so any test folder can put its media in a bucket."""
 
 import socket
 import subprocess
