@@ -176,11 +176,14 @@ STATICFILES_DIRS = [
 def s3_storage(bucket: str, region: str, endpoint_url: str, access_key: str, secret_key: str,
                link_seconds: int) -> tuple[dict, str]:
     """STORAGES' entry for media in an S3-compatible bucket, and the origin browsers fetch from."""
+    import re
     from urllib.parse import urlsplit
 
     # A named endpoint is addressed by path (one origin for the CSP, and what self-hosted
-    # servers expect); AWS's own by bucket subdomain.
-    style = "path" if endpoint_url else "virtual"
+    # servers expect); AWS's own by bucket subdomain, unless the name cannot be a host label
+    # (dots, capitals), where boto3 falls back to the path as well.
+    label = re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", bucket)
+    style = "virtual" if label and not endpoint_url else "path"
     parts = urlsplit(endpoint_url or f"https://s3.{region}.amazonaws.com")
     host = parts.netloc if style == "path" else f"{bucket}.{parts.netloc}"
     options = {
