@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from riffweb.studio.models import Song
+from riffweb.studio.models import Song, stored_files
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +19,10 @@ def empty_trash() -> int:
     cutoff = timezone.now() - timedelta(days=settings.RIFFWEB_TRASH_DAYS)
     deleted = 0
     # song_library_recent starts with deleted_at: the scan reads only trashed rows.
-    for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", "audio", "preview").iterator():
+    fields = stored_files(Song)
+    for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", *fields).iterator():
         count, _ = Song.objects.filter(pk=song.pk, deleted_at__lt=cutoff).delete()
-        for file in (song.audio, song.preview) if count else ():
+        for file in (getattr(song, name) for name in fields) if count else ():
             if file:
                 file.storage.delete(file.name)
         deleted += bool(count)

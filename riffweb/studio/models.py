@@ -27,6 +27,11 @@ def single_line(value: str) -> None:
         raise ValidationError("Use one line, without line breaks or control characters.")
 
 
+def stored_files(model) -> list[str]:
+    """The names of a model's file fields: what deleting its rows must also delete from storage."""
+    return [field.name for field in model._meta.concrete_fields if isinstance(field, models.FileField)]
+
+
 class Project(models.Model):
     name = models.CharField(max_length=120, validators=[single_line])
     description = models.TextField(blank=True)
@@ -62,8 +67,8 @@ class Project(models.Model):
         with transaction.atomic():
             for song in Song.objects.filter(transform__project=self).exclude(project=self):
                 Transform.objects.filter(pk=song.transform_id).update(project=song.project_id)
-            files = [f for pair in Song.objects.filter(project=self).values_list("audio", "preview") for f in pair if f]
-            files += [f for f in Upload.objects.filter(project=self).values_list("audio", flat=True) if f]
+            files = [f for model in (Song, Upload)
+                     for row in model.objects.filter(project=self).values_list(*stored_files(model)) for f in row if f]
             self.delete()
             transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
 
