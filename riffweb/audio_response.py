@@ -2,18 +2,22 @@
 
 Django's FileResponse always sends the whole file; Chromium only allows seeking in an
 <audio> element when the server answers byte ranges with 206 Partial Content. The studio,
-the teams' guest links and the upstream's upload links all answer through here.
+the teams' guest links and the upstream's upload links all answer through here, after their
+own access check. When media is on object storage that browsers reach
+(settings.RIFFWEB_MEDIA_REDIRECT), the answer is instead a redirect to a short-lived signed
+link, and the store answers the ranges.
 """
 
 import re
 
+from django.conf import settings
 from django.db.models.fields.files import FieldFile
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
+from riffweb import media
 from riffweb.audio import CONTENT_TYPES
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-CHUNK = 64 * 1024
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:
@@ -34,22 +38,21 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _stream(fieldfile: FieldFile, start: int, length: int):
-    with fieldfile.storage.open(fieldfile.name, "rb") as handle:
-        handle.seek(start)
-        while length > 0:
-            chunk = handle.read(min(CHUNK, length))
-            if not chunk:
-                break
-            length -= len(chunk)
-            yield chunk
-
-
 def audio_response(
-    request: HttpRequest, fieldfile: FieldFile, audio_format: str, download_name: str | None
+    request: HttpRequest,
+    fieldfile: FieldFile,
+    audio_format: str,
+    download_name: str | None,
+    *,
+    redirect: bool = True,
 ) -> HttpResponse:
-    size = fieldfile.size
+    """`redirect=False` always streams: for a reader that is not a browser (the upstream)."""
     content_type = CONTENT_TYPES.get(audio_format, "application/octet-stream")
+    if redirect and settings.RIFFWEB_MEDIA_REDIRECT:
+        response = HttpResponseRedirect(media.signed_url(fieldfile, content_type, download_name))
+        response["Cache-Control"] = "private, no-store"  # the link expires; ask again each time
+        return response
+    size = fieldfile.size
     header = request.headers.get("Range", "")
     if header:
         byte_range = _parse_range(header, size)
@@ -59,12 +62,12 @@ def audio_response(
             return response
         start, end = byte_range
         response = StreamingHttpResponse(
-            _stream(fieldfile, start, end - start + 1), status=206, content_type=content_type
+            media.chunks(fieldfile, start, end - start + 1), status=206, content_type=content_type
         )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     else:
-        response = StreamingHttpResponse(_stream(fieldfile, 0, size), content_type=content_type)
+        response = StreamingHttpResponse(media.chunks(fieldfile, 0, size), content_type=content_type)
         response["Content-Length"] = str(size)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, max-age=3600"

@@ -176,8 +176,61 @@ STATICFILES_DIRS = [
     # wavesurfer.js as npm installed it from package-lock.json (`npm ci`, run by bin/_env.sh).
     ("vendor/wavesurfer", BASE_DIR / "node_modules" / "wavesurfer.js" / "dist"),
 ]
+
+
+def s3_storage(bucket: str, region: str, endpoint_url: str, access_key: str, secret_key: str,
+               link_seconds: int) -> tuple[dict, str]:
+    """STORAGES' entry for media in an S3-compatible bucket, and the origin browsers fetch from."""
+    import re
+    from urllib.parse import urlsplit
+
+    # A named endpoint is addressed by path (one origin for the CSP, and what self-hosted
+    # servers expect); AWS's own by bucket subdomain, unless the name cannot be a host label
+    # (dots, capitals), where boto3 falls back to the path as well.
+    label = re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", bucket)
+    style = "virtual" if label and not endpoint_url else "path"
+    parts = urlsplit(endpoint_url or f"https://s3.{region}.amazonaws.com")
+    host = parts.netloc if style == "path" else f"{bucket}.{parts.netloc}"
+    options = {
+        "bucket_name": bucket,
+        "endpoint_url": f"{parts.scheme}://{parts.netloc}",
+        "region_name": region,
+        "addressing_style": style,
+        "signature_version": "s3v4",
+        # Empty: boto3 finds credentials its usual way (its environment variables, an instance role).
+        "access_key": access_key or None,
+        "secret_key": secret_key or None,
+        # Private objects: a browser reads one only through a link riffweb signed.
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": link_seconds,
+        # As on disk: a name already taken gets a suffix (two guests making one preview at once).
+        "file_overwrite": False,
+    }
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, f"{parts.scheme}://{host}"
+
+
+# Media on S3-compatible object storage when a bucket is named, so that every web and worker
+# machine sees the same files; otherwise on this machine's disk under MEDIA_ROOT.
+RIFFWEB_S3_BUCKET = env("RIFFWEB_S3_BUCKET")
+# Whether browsers can reach the store: then, after riffweb's access check, they are sent
+# there with a short-lived signed link; if not, riffweb streams every file through itself.
+RIFFWEB_S3_BROWSER_ACCESS = env_bool("RIFFWEB_S3_BROWSER_ACCESS", True)
+RIFFWEB_S3_LINK_SECONDS = int(env("RIFFWEB_S3_LINK_SECONDS", "300"))
+RIFFWEB_MEDIA_REDIRECT = bool(RIFFWEB_S3_BUCKET) and RIFFWEB_S3_BROWSER_ACCESS
+if RIFFWEB_S3_BUCKET:
+    MEDIA_STORAGE, RIFFWEB_S3_ORIGIN = s3_storage(
+        RIFFWEB_S3_BUCKET,
+        region=env("RIFFWEB_S3_REGION", "us-east-1"),
+        endpoint_url=env("RIFFWEB_S3_ENDPOINT_URL"),
+        access_key=env("RIFFWEB_S3_ACCESS_KEY"),
+        secret_key=env("RIFFWEB_S3_SECRET_KEY"),
+        link_seconds=RIFFWEB_S3_LINK_SECONDS,
+    )
+else:
+    MEDIA_STORAGE, RIFFWEB_S3_ORIGIN = {"BACKEND": "django.core.files.storage.FileSystemStorage"}, ""
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -229,7 +282,8 @@ SECURE_CSP = {
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
-    "media-src": [CSP.SELF, "blob:"],
+    # The store's origin only when browsers are sent there to play and download.
+    "media-src": [CSP.SELF, "blob:", *([RIFFWEB_S3_ORIGIN] if RIFFWEB_MEDIA_REDIRECT else [])],
     "connect-src": [CSP.SELF],
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],

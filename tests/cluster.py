@@ -1,4 +1,4 @@
-"""Real processes for integration tests: the local engine and a django-q2 cluster.
+"""Real processes for integration tests: the local engine, a django-q2 cluster and web servers.
 
     with running_engine(render_delay=0.2) as engine, running_qcluster(engine.url):
         ...
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -126,6 +128,41 @@ def start_qcluster(upstream_url: str = "", extra_env: dict | None = None, wait: 
         cluster.kill9()
         raise RuntimeError(f"qcluster did not start:\n{cluster.log}")
     return cluster
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_web(port: int, extra_env: dict | None = None, wait: float = 30.0):
+    """`manage.py runserver --noreload` on 127.0.0.1:port with the same environment as
+    running_qcluster (this test's database, MEDIA_ROOT unless extra_env names another); yields
+    its base URL."""
+    log = tempfile.TemporaryFile(mode="w+")
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", "--skip-checks", f"127.0.0.1:{port}"],
+        cwd=ROOT, env=qcluster_env(extra_env=extra_env), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError(f"the web process on port {port} did not start:\n{log.read()[-4000:]}") from None
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(10)
+        log.close()
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.2, message: str = "condition"):

@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from riffweb import queue
 from riffweb.audio import encode_wav
 from riffweb.studio.models import Membership, Project, Song, Transform
+from tests.s3 import bucket, s3_media, s3_server  # noqa: F401  (fixtures for every folder)
 
 PASSWORD = "a-long-test-password"
 

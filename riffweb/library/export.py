@@ -6,6 +6,7 @@ import zipfile
 
 from django.utils.text import slugify
 
+from riffweb import media
 from riffweb.studio.models import Song
 
 MAX_LINEAGE = 50
@@ -70,9 +71,8 @@ def write_zip(songs: list[Song], visible: set[int]):
             data = json.dumps(sidecar(song, visible), indent=2, ensure_ascii=False, default=str)
             archive.writestr(f"{stem}.json", data, compress_type=zipfile.ZIP_DEFLATED)
             if song.is_playable:
-                with song.audio.open("rb") as audio:
-                    with archive.open(f"{stem}.{song.audio.name.rsplit('.', 1)[-1]}", "w") as entry:
-                        while chunk := audio.read(1024 * 1024):
-                            entry.write(chunk)
+                with archive.open(f"{stem}.{song.audio.name.rsplit('.', 1)[-1]}", "w") as entry:
+                    for chunk in media.chunks(song.audio, size=1024 * 1024):
+                        entry.write(chunk)
     out.seek(0)
     return out

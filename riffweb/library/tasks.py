@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from riffweb.studio.models import Song, SongFile
+from riffweb.studio.models import Song, SongFile, stored_files
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +20,11 @@ def empty_trash() -> int:
     cutoff = timezone.now() - timedelta(days=settings.RIFFWEB_TRASH_DAYS)
     deleted = 0
     # song_library_recent starts with deleted_at: the scan reads only trashed rows.
-    for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", "audio", "preview").iterator():
+    fields = stored_files(Song)
+    for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", *fields).iterator():
         kept = SongFile.objects.filter(song=song).kept_names()  # its WAV and stems go with it
         count, _ = Song.objects.filter(pk=song.pk, deleted_at__lt=cutoff).delete()
-        for file in (song.audio, song.preview) if count else ():
+        for file in (getattr(song, name) for name in fields) if count else ():
             if file:
                 file.storage.delete(file.name)
         for name in kept if count else ():

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
-from riffweb import audio, queue
+from riffweb import audio, media, queue
 from riffweb.upstream import dialects
 
 
@@ -25,6 +25,11 @@ def single_line(value: str) -> None:
     """Names travel into e-mails and headers: no line breaks or other control characters."""
     if any(unicodedata.category(char) in {"Cc", "Zl", "Zp"} for char in value):
         raise ValidationError("Use one line, without line breaks or control characters.")
+
+
+def stored_files(model) -> list[str]:
+    """The names of a model's file fields: what deleting its rows must also delete from storage."""
+    return [field.name for field in model._meta.concrete_fields if isinstance(field, models.FileField)]
 
 
 class Project(models.Model):
@@ -62,8 +67,8 @@ class Project(models.Model):
         with transaction.atomic():
             for song in Song.objects.filter(transform__project=self).exclude(project=self):
                 Transform.objects.filter(pk=song.transform_id).update(project=song.project_id)
-            files = [f for pair in Song.objects.filter(project=self).values_list("audio", "preview") for f in pair if f]
-            files += [f for f in Upload.objects.filter(project=self).values_list("audio", flat=True) if f]
+            files = [f for model in (Song, Upload)
+                     for row in model.objects.filter(project=self).values_list(*stored_files(model)) for f in row if f]
             files += SongFile.objects.filter(song__project=self).kept_names()
             self.delete()
             transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
@@ -713,7 +718,8 @@ class Song(models.Model):
         """The listen-only copy, encoded once; safe when two guests press play at once."""
         if self.preview:
             return self.preview
-        data = audio.encode_preview(self.audio.path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+        with media.local_copy(self.audio) as path:
+            data = audio.encode_preview(path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
         self.preview.save(f"{self.pk}-preview.mp3", ContentFile(data), save=False)
         if not Song.objects.filter(pk=self.pk, preview="").update(preview=self.preview.name):
             self.preview.storage.delete(self.preview.name)  # the other guest's copy won

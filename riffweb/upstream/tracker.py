@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import random
+import tempfile
 import threading
 import time
 import uuid
@@ -32,12 +32,11 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 from django.db import close_old_connections, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from riffweb import audio, queue
+from riffweb import audio, media, queue
 from riffweb.studio.models import Failure, Song, Transform
 from riffweb.upstream import client as upstream
 from riffweb.upstream import uploads
@@ -323,37 +322,34 @@ def upstream_is_local() -> bool:
 
 
 def download_song(song_id: int) -> str:
-    """Copy a finished track into our storage: claimed, fetched safely, checked, renamed."""
+    """Copy a finished track into our storage: claimed, fetched safely, checked, stored."""
     started = time.monotonic()
     now = timezone.now()
     song = Song.objects.claim_download(song_id, now, DOWNLOAD_LEASE)
     if song is None:
         return "not due"
-    tmp_dir = Path(settings.MEDIA_ROOT) / "tmp"
-    tmp = tmp_dir / f"{song.pk}-{uuid.uuid4().hex}.audio"
     t0 = time.monotonic()
-    try:
-        fetch_to_file(
-            song.upstream_audio_url,
-            tmp,
-            max_bytes=settings.RIFFWEB_AUDIO_MAX_BYTES,
-            deadline=settings.RIFFWEB_DOWNLOAD_DEADLINE,
-            allow_private=upstream_is_local(),
-        )
-        t1 = time.monotonic()
-        checked = audio.check(tmp, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
-        t2 = time.monotonic()
-    except (FetchError, audio.AudioError) as exc:
-        tmp.unlink(missing_ok=True)
-        log.warning("song %s: download attempt %s failed: %s", song.pk, song.download_attempts, exc)
-        return song.download_failed(str(exc), MAX_DOWNLOAD_ATTEMPTS)
-    ext = checked.format
-    name = f"songs/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{ext}"
-    final = Path(default_storage.path(name))
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, final)
+    # Fetched and checked on this machine, then handed to the media storage (disk or a bucket).
+    with tempfile.TemporaryDirectory(prefix="riffweb-download-") as folder:
+        tmp = Path(folder) / "audio"
+        try:
+            fetch_to_file(
+                song.upstream_audio_url,
+                tmp,
+                max_bytes=settings.RIFFWEB_AUDIO_MAX_BYTES,
+                deadline=settings.RIFFWEB_DOWNLOAD_DEADLINE,
+                allow_private=upstream_is_local(),
+            )
+            t1 = time.monotonic()
+            checked = audio.check(tmp, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+            t2 = time.monotonic()
+        except (FetchError, audio.AudioError) as exc:
+            log.warning("song %s: download attempt %s failed: %s", song.pk, song.download_attempts, exc)
+            return song.download_failed(str(exc), MAX_DOWNLOAD_ATTEMPTS)
+        ext = checked.format
+        name = media.save_local(tmp, f"songs/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{ext}", song.audio.storage)
     if not song.store_audio(name, ext, checked.duration, checked.peaks):
-        final.unlink(missing_ok=True)
+        song.audio.storage.delete(name)
         return "lost claim"
     log.info(
         "song %s stored: %.2fs after the upstream finished; claim %.2fs fetch %.2fs decode %.2fs store %.2fs",

@@ -67,7 +67,8 @@ def upload_file(request, token: str):
     upload = Upload.objects.filter(pk=upload_id, deleted_at__isnull=True).first()
     if upload is None or not upload.audio:
         raise Http404("No such file.")
-    return audio_response(request, upload.audio, upload.audio_format, None)
+    # Streamed even when browsers are sent to the store: the upstream may not reach it.
+    return audio_response(request, upload.audio, upload.audio_format, None, redirect=False)
 
 
 @login_required
