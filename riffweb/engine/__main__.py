@@ -51,6 +51,15 @@ def main(argv: list[str] | None = None) -> None:
         "--feed-overflow", choices=("400", "414", "truncate"), default="400",
         help="dialect A's answer to a feed with more ids than --max-feed-ids",
     )
+    parser.add_argument(
+        "--no-previews", dest="previews", action="store_false",
+        help="never report a preview of a track still being made",
+    )
+    parser.add_argument(
+        "--preview-after", type=float, default=0.4,
+        help="share of the render time after which a track's preview is reported (0 to below 1)",
+    )
+    parser.add_argument("--no-images", dest="images", action="store_false", help="report no cover art")
     args = parser.parse_args(argv)
     if args.song_seconds is not None and not 0 < args.song_seconds <= 240:
         parser.error("--song-seconds: must be more than 0 and at most 240")
@@ -79,6 +88,9 @@ def main(argv: list[str] | None = None) -> None:
         upload_ready_status=args.upload_ready_status,
         max_feed_ids=args.max_feed_ids or None,
         feed_overflow=args.feed_overflow,
+        previews=args.previews,
+        preview_after=args.preview_after,
+        images=args.images,
     )
     stop = threading.Event()
     # Before the address is printed: whoever reads it may stop the engine at once.
