@@ -19,9 +19,9 @@ def empty_trash() -> int:
     cutoff = timezone.now() - timedelta(days=settings.RIFFWEB_TRASH_DAYS)
     deleted = 0
     # song_library_recent starts with deleted_at: the scan reads only trashed rows.
-    for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", "audio", "preview").iterator():
+    for song in Song.objects.filter(deleted_at__lt=cutoff).only("pk", *Song.FILE_FIELDS).iterator():
         count, _ = Song.objects.filter(pk=song.pk, deleted_at__lt=cutoff).delete()
-        for file in (song.audio, song.preview) if count else ():
+        for file in (getattr(song, name) for name in Song.FILE_FIELDS) if count else ():
             if file:
                 file.storage.delete(file.name)
         deleted += bool(count)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from riffweb.http import HtmxHttpRequest
 from riffweb.studio import access
-from riffweb.audio_response import audio_response
+from riffweb.audio_response import audio_response, image_response
 from riffweb.studio.models import Invitation, Membership
 from riffweb.teams.forms import GuestLinkForm, InvitedSignupForm, InviteForm, RoleForm
 
@@ -289,3 +289,13 @@ def guest_audio(request: HtmxHttpRequest, token: str) -> HttpResponse:
 @require_GET
 def guest_download(request: HtmxHttpRequest, token: str) -> HttpResponse:
     return _guest_file(request, token, as_download=True)
+
+
+@require_GET
+def guest_cover(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    song, _ = access.get_song_by_guest_token(token)
+    if not song.cover:
+        raise Http404("This song has no cover art.")
+    response = image_response(song.cover)
+    response["X-Robots-Tag"] = "noindex"
+    return response
