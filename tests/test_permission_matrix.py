@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from riffweb.studio.models import GuestLink, Invitation, Membership, Project, Upload
 from riffweb.upstream.callbacks import reply_ref
-from tests.conftest import finish_song, make_request, make_user, tone_wav
+from tests.conftest import finish_song, jpeg, make_request, make_user, tone_wav
 
 COLUMNS = ["owner", "editor", "viewer", "stranger", "anonymous", "guest", "revoked"]
 LOGIN = "login"  # a 302 to the log-in page
@@ -50,6 +50,7 @@ class World:
     used_invitation: Invitation
     offer: Invitation  # an in-app invitation waiting for the stranger's answer
     viewer_membership: Membership
+    making: object  # a song still being made, with the service's preview of it so far
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
@@ -70,6 +71,11 @@ def world(db) -> World:
     transform = make_request(project, owner)
     song = finish_song(transform.songs.get(variant=0))
     trashed = finish_song(transform.songs.get(variant=1))
+    song.cover.save("cover.jpg", ContentFile(jpeg()), save=True)
+    making = make_request(project, owner).songs.get(variant=0)
+    making.status = "running"
+    making.partial_format = "wav"
+    making.partial.save("partial.wav", ContentFile(tone_wav()), save=True)
     trashed.deleted_at = timezone.now()
     trashed.save(update_fields=["deleted_at"])
     upload = Upload(project=project, created_by=owner, title="Demo", audio_format="wav",
@@ -82,7 +88,7 @@ def world(db) -> World:
                                      accepted_at=timezone.now() - timedelta(days=1))
     offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, offer, viewer_membership)
+                 revoked, invitation, used, offer, viewer_membership, making)
 
 
 @dataclass
@@ -158,6 +164,8 @@ ROWS = [
         logged_in(286)),
     Row("studio:song_audio", "GET", at("studio:song_audio", pk("song")), members()),
     Row("studio:song_download", "GET", at("studio:song_download", pk("song")), members()),
+    Row("studio:song_partial", "GET", at("studio:song_partial", pk("making")), members()),
+    Row("studio:song_cover", "GET", at("studio:song_cover", pk("song")), members()),
     Row("studio:song_retry", "POST", at("studio:song_retry", pk("song")), editors(302)),
     Row("studio:song_transform", "POST", at("studio:song_transform", pk("song", "cover")), editors(200)),
     # Studio: uploads.
@@ -200,6 +208,7 @@ ROWS = [
     Row("teams:guest_audio", "GET", at("teams:guest_audio", lambda w, col: [w.link(col)]), token_holders()),
     Row("teams:guest_download", "GET", at("teams:guest_download", lambda w, col: [w.link(col)]),
         token_holders()),
+    Row("teams:guest_cover", "GET", at("teams:guest_cover", lambda w, col: [w.link(col)]), token_holders()),
     # Library: the list, bulk actions, the zip, the trash, one song's actions.
     Row("library:song_list", "GET", at("library:song_list"), logged_in()),
     Row("library:song_list", "GET", at("library:song_list"), logged_in(), htmx="song-list"),

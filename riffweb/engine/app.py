@@ -47,6 +47,7 @@ ACCOUNT_ERROR = {
     "code": 596,
 }
 PROVIDER_BUSY = {"detail": "Too Many Requests"}
+IMAGE_FAULTS = ("", "bomb", "not_image")
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,9 @@ class EngineConfig:
     preview_after: float = 0.4
     # Cover art per track at image_url (a PNG drawn from the track's seed); off: no image_url.
     images: bool = True
+    # What image_url serves instead of a picture, for the bad days: "bomb" (a small PNG that
+    # decodes to 36 megapixels) or "not_image" (an HTML page sent as image/png).
+    image_fault: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,8 @@ class EngineApp:
             raise ValueError(f"feed_overflow: must be one of {', '.join(FEED_OVERFLOWS)}")
         if config.songs_per_job < 1:
             raise ValueError("songs_per_job: must be at least 1")
+        if config.image_fault not in IMAGE_FAULTS:
+            raise ValueError(f"image_fault: must be one of {', '.join(map(repr, IMAGE_FAULTS))}")
         if not 0 <= config.preview_after < 1:
             raise ValueError("preview_after: must be at least 0 and below 1")
         if config.max_feed_ids is not None and config.max_feed_ids < 1:
@@ -460,6 +466,10 @@ class EngineApp:
         track = self.jobs.track(item_id)
         if track is None or not self.config.images:
             raise ApiError.not_found("No image for this id")
+        if self.config.image_fault == "bomb":
+            return Response(200, artwork.bomb_png(), "image/png")
+        if self.config.image_fault == "not_image":
+            return Response(200, b"<html><body>Not a picture</body></html>", "image/png")
         return Response(200, artwork.cover_png(track.art_seed), "image/png")
 
     def stats(self) -> dict:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
+from functools import cache
 
 import numpy as np
 from PIL import Image
@@ -25,3 +28,14 @@ def cover_png(seed: int) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels.astype(np.uint8), "RGB").save(buffer, "PNG", optimize=True)
     return buffer.getvalue()
+
+
+@cache
+def bomb_png(side: int = 6000) -> bytes:
+    """A valid greyscale PNG of side×side black pixels: tens of KB that decode to side² bytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    rows = zlib.compress(bytes(side + 1) * side, 9)  # each row: filter byte 0, then zeros
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")

@@ -664,7 +664,8 @@ class Song(models.Model):
     @property
     def retitled(self) -> bool:
         """The service named the song otherwise than the musician typed."""
-        return bool(self.api_title) and self.api_title == self.title and self.title != self.transform.title
+        typed = self.transform.title
+        return bool(typed and self.api_title) and self.api_title == self.title != typed
 
     @property
     def rewrote_lyrics(self) -> bool:
@@ -772,14 +773,13 @@ class Song(models.Model):
                 upstream_done_at=None, finished_at=None, retries=F("retries") + 1, changed_at=now,
                 upstream_partial_url="", partial="", partial_format="", partial_fetched_at=None,
             )
-            if song.partial:  # a preview of the attempt that failed
-                name = song.partial.name
-                transaction.on_commit(lambda: default_storage.delete(name))
             Transform.objects.filter(pk=self.transform_id).exclude(
                 status__in=[Transform.Status.QUEUED, Transform.Status.SUBMITTING]
             ).update(status=Transform.Status.QUEUED, attempts=0, lease_until=None, next_attempt_at=None,
                      error="", error_detail="")
             transaction.on_commit(lambda: queue.submit_request(self.transform_id))
+        if song.partial:  # a preview of the attempt that failed
+            default_storage.delete(song.partial.name)
         self.refresh_from_db()
         return True
 
@@ -836,14 +836,12 @@ class Song(models.Model):
         now = timezone.now()
         with transaction.atomic():
             row = Song.objects.select_for_update().filter(pk=self.pk, status=self.Status.RUNNING).first()
-            if row is None:
-                default_storage.delete(name)
-                return False
-            old = row.partial.name
-            Song.objects.filter(pk=self.pk).update(partial=name, partial_format=audio_format, changed_at=now)
-            if old:
-                transaction.on_commit(lambda: default_storage.delete(old))
-        return True
+            if row is not None:
+                Song.objects.filter(pk=self.pk).update(partial=name, partial_format=audio_format, changed_at=now)
+        gone = name if row is None else row.partial.name  # the copy that lost, or the one replaced
+        if gone:
+            default_storage.delete(gone)
+        return row is not None
 
     def attach_cover(self, name: str) -> bool:
         """Cover art in our storage; False (and it is deleted) when the song already has one."""
@@ -884,14 +882,14 @@ class Song(models.Model):
         """Done: the final audio replaces the preview, whose file goes."""
         now = timezone.now()
         with transaction.atomic():
-            partial = Song.objects.filter(pk=self.pk).values_list("partial", flat=True).first()
+            partial = Song.objects.select_for_update().filter(pk=self.pk).values_list("partial", flat=True).first()
             stored = Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING).update(
                 status=self.Status.DONE, audio=name, audio_format=audio_format, duration=round(duration, 3),
                 peaks=peaks, progress=100, finished_at=now, changed_at=now, lease_until=None, next_poll_at=None,
                 error="", error_detail="", failure="", partial="", partial_format="", upstream_partial_url="",
             )
-            if stored and partial:
-                transaction.on_commit(lambda: default_storage.delete(partial))
+        if stored and partial:
+            default_storage.delete(partial)
         return bool(stored)
 
     def download_failed(self, reason: str, max_attempts: int) -> str:

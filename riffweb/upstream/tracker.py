@@ -67,7 +67,7 @@ DRAIN_KICK_EVERY = 3.0  # a submit task should have run by then
 
 PARTIAL_DEADLINE = 20.0  # seconds for one preview copy; the next one is due soon anyway
 COVER_DEADLINE = 10.0
-MAX_PARTIALS_PER_RECONCILE = 20
+MAX_PARTIALS_PER_LOOP = 20
 
 PROBE_MAX = 5.0  # seconds between probes while the upstream is unreachable
 
@@ -582,13 +582,14 @@ def run_pump(seconds: float | None = None) -> bool:
                     start(uploads.send_upload, pk, ("upload", pk))
                 for pk in to_poll:
                     start(uploads.poll_upload, pk, ("upload-status", pk))
-                due = Song.objects.with_partial_due(now, settings.RIFFWEB_PREVIEW_REFRESH)
-                for pk in due.values_list("pk", flat=True)[:MAX_PARTIALS_PER_RECONCILE]:
-                    start(fetch_partial, pk, ("partial", pk))
             try:
                 poll_due(client, UpstreamState.get())
             except Exception:  # a bug must not stop the chain; the rows stay the truth
                 log.exception("polling failed")
+            # Right after the poll that reported them: a preview is worth hearing at once.
+            due = Song.objects.with_partial_due(timezone.now(), settings.RIFFWEB_PREVIEW_REFRESH)
+            for pk in due.values_list("pk", flat=True)[:MAX_PARTIALS_PER_LOOP]:
+                start(fetch_partial, pk, ("partial", pk))
             running = {pk: f for pk, f in running.items() if not f.done()}
             if pool is None:  # inline: one download per loop
                 for pk in downloads_due(timezone.now(), 1, set()):
