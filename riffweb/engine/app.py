@@ -126,7 +126,7 @@ ROUTES: list[tuple[str, re.Pattern, Callable, str]] = [
         "GET",
         re.compile(r"/audio/(?P<item_id>[0-9a-f]{32})/preview\.mp3"),
         lambda app, req, **kw: app.preview_file(**kw),
-        "audio",
+        "preview",
     ),
     ("GET", re.compile(r"/image/(?P<item_id>[0-9a-f]{32})\.png"), lambda app, req, **kw: app.image_file(**kw), "image"),
     ("POST", re.compile(r"/riffusion/generate"), dialect_a.generate, "create"),
@@ -459,7 +459,6 @@ class EngineApp:
         track = self.jobs.track(item_id)
         if track is None or not self.config.previews or track.duration is None:
             raise ApiError.not_found("No preview of this track yet")
-        self.count("preview")
         return Response(200, self.store.preview(item_id).read_bytes(), "audio/mpeg")
 
     def image_file(self, item_id: str) -> Response:
