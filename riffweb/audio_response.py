@@ -1,4 +1,4 @@
-"""Audio files with HTTP Range support, so that browsers can seek.
+"""Audio files with HTTP Range support, so that browsers can seek; and songs' cover images.
 
 Django's FileResponse always sends the whole file; Chromium only allows seeking in an
 <audio> element when the server answers byte ranges with 206 Partial Content. The studio,
@@ -74,4 +74,13 @@ def audio_response(
     response["X-Content-Type-Options"] = "nosniff"
     if download_name:
         response["Content-Disposition"] = f'attachment; filename="{download_name}"'
+    return response
+
+
+def image_response(fieldfile: FieldFile) -> HttpResponse:
+    """A cover image: always a JPEG riffweb encoded itself (riffweb/artwork.py), a few dozen KB."""
+    with fieldfile.storage.open(fieldfile.name, "rb") as handle:
+        response = HttpResponse(handle.read(), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
     return response

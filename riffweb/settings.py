@@ -335,6 +335,11 @@ RIFFWEB_UPLOAD_MAX_BYTES = int(env("RIFFWEB_UPLOAD_MAX_BYTES", str(50 * 1024 * 1
 # Longest audio riffweb decodes (uploads, links, finished songs): a few megabytes of FLAC or
 # of a lying header can hold hours, and the byte caps above do not bound what decoding costs.
 RIFFWEB_AUDIO_MAX_SECONDS = float(env("RIFFWEB_AUDIO_MAX_SECONDS", "600"))
+# A song still being made: the service's preview of it is copied at most this often (seconds).
+RIFFWEB_PREVIEW_REFRESH = float(env("RIFFWEB_PREVIEW_REFRESH", "15"))
+# Cover art from the service: bytes fetched at most, and pixels decoded at most (an image bomb).
+RIFFWEB_COVER_MAX_BYTES = int(env("RIFFWEB_COVER_MAX_BYTES", str(2 * 1024 * 1024)))
+RIFFWEB_COVER_MAX_PIXELS = int(env("RIFFWEB_COVER_MAX_PIXELS", str(4096 * 4096)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # First: an upload over RIFFWEB_UPLOAD_MAX_BYTES is refused before it reaches memory or disk.

@@ -1,7 +1,10 @@
 """Fixtures shared by every test folder: people, projects and songs with real audio."""
 
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 
@@ -75,6 +78,13 @@ def tone_wav(seconds: float = 2.0, rate: int = 44100) -> bytes:
     t = np.arange(int(seconds * rate)) / rate
     wave = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     return encode_wav(np.stack([wave, wave], axis=1), rate)
+
+
+def jpeg(side: int = 32) -> bytes:
+    """A small cover image, as riffweb keeps them (riffweb/artwork.py re-encodes to JPEG)."""
+    out = io.BytesIO()
+    Image.new("RGB", (side, side), (200, 80, 40)).save(out, "JPEG")
+    return out.getvalue()
 
 
 def make_request(project, user=None, **fields) -> Transform:

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
-from tests.conftest import finish_song, make_request, make_user, tone_wav
+from tests.conftest import finish_song, jpeg, make_request, make_user, tone_wav
 
 COLUMNS = ["owner", "editor", "viewer", "stranger", "anonymous", "guest", "revoked"]
 LOGIN = "login"  # a 302 to the log-in page
@@ -51,6 +51,7 @@ class World:
     offer: Invitation  # an in-app invitation waiting for the stranger's answer
     viewer_membership: Membership
     draft: LyricsDraft  # "Write lyrics for me", written
+    making: object  # a song still being made, with the service's preview of it so far
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
@@ -74,6 +75,11 @@ def world(db) -> World:
     draft = LyricsDraft.objects.create(project=project, created_by=owner, prompt="rain", dialect="useapi")
     draft.mark_done("[Verse]\nRain on the window")
     trashed = finish_song(transform.songs.get(variant=1))
+    song.cover.save("cover.jpg", ContentFile(jpeg()), save=True)
+    making = make_request(project, owner).songs.get(variant=0)
+    making.status = "running"
+    making.partial_format = "wav"
+    making.partial.save("partial.wav", ContentFile(tone_wav()), save=True)
     trashed.deleted_at = timezone.now()
     trashed.save(update_fields=["deleted_at"])
     upload = Upload(project=project, created_by=owner, title="Demo", audio_format="wav",
@@ -88,7 +94,7 @@ def world(db) -> World:
                                      accepted_at=timezone.now() - timedelta(days=1))
     offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, offer, viewer_membership, draft)
+                 revoked, invitation, used, offer, viewer_membership, draft, making)
 
 
 @dataclass
@@ -173,6 +179,8 @@ ROWS = [
         data=lambda w: {"lyrics_prompt": "harbour lights"}, htmx="lyrics-help"),
     Row("studio:lyrics_draft_status", "GET", at("studio:lyrics_draft_status", pk("draft")), editors(286),
         htmx="lyrics-help"),
+    Row("studio:song_partial", "GET", at("studio:song_partial", pk("making")), members()),
+    Row("studio:song_cover", "GET", at("studio:song_cover", pk("song")), members()),
     Row("studio:song_retry", "POST", at("studio:song_retry", pk("song")), editors(302)),
     # WAV and stems: viewers may ask too. The matrix runs on dialect A, which has no such
     # download: the ask is refused with the reason (400); the kept WAV is served.
@@ -221,6 +229,7 @@ ROWS = [
     Row("teams:guest_download", "GET", at("teams:guest_download", lambda w, col: [w.link(col)]),
         token_holders()),
     Row("teams:guest_lyrics", "GET", at("teams:guest_lyrics", lambda w, col: [w.link(col)]), token_holders()),
+    Row("teams:guest_cover", "GET", at("teams:guest_cover", lambda w, col: [w.link(col)]), token_holders()),
     # Library: the list, bulk actions, the zip, the trash, one song's actions.
     Row("library:song_list", "GET", at("library:song_list"), logged_in()),
     Row("library:song_list", "GET", at("library:song_list"), logged_in(), htmx="song-list"),

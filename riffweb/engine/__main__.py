@@ -59,6 +59,19 @@ def main(argv: list[str] | None = None) -> None:
         "--feed-overflow", choices=("400", "414", "truncate"), default="400",
         help="dialect A's answer to a feed with more ids than --max-feed-ids",
     )
+    parser.add_argument(
+        "--no-previews", dest="previews", action="store_false",
+        help="never report a preview of a track still being made",
+    )
+    parser.add_argument(
+        "--preview-after", type=float, default=0.4,
+        help="share of the render time after which a track's preview is reported (0 to below 1)",
+    )
+    parser.add_argument("--no-images", dest="images", action="store_false", help="report no cover art")
+    parser.add_argument(
+        "--image-fault", choices=("bomb", "not_image"), default="",
+        help="serve an image bomb or a page that is no image at image_url",
+    )
     args = parser.parse_args(argv)
     if args.song_seconds is not None and not 0 < args.song_seconds <= 240:
         parser.error("--song-seconds: must be more than 0 and at most 240")
@@ -89,6 +102,10 @@ def main(argv: list[str] | None = None) -> None:
         check_user_id=args.check_user_id,
         max_feed_ids=args.max_feed_ids or None,
         feed_overflow=args.feed_overflow,
+        previews=args.previews,
+        preview_after=args.preview_after,
+        images=args.images,
+        image_fault=args.image_fault,
     )
     stop = threading.Event()
     # Before the address is printed: whoever reads it may stop the engine at once.

@@ -23,9 +23,9 @@ from typing import Callable
 
 from riffweb import audio
 
-from . import dialect_a, dialect_b, transforms
+from . import artwork, dialect_a, dialect_b, transforms
 from .composer import SongSpec, stable_seed
-from .jobs import SUCCESS, Job, JobStore, RenderFailed, Upload, new_id
+from .jobs import PROCESS, SUCCESS, Job, JobStore, RenderFailed, Track, Upload, new_id
 from .lyrics import TIMED_SHAPES
 from .store import AudioStore
 from .transforms import Stems
@@ -48,6 +48,7 @@ ACCOUNT_ERROR = {
     "code": 596,
 }
 PROVIDER_BUSY = {"detail": "Too Many Requests"}
+IMAGE_FAULTS = ("", "bomb", "not_image")
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,16 @@ class EngineConfig:
     # When each lyric line is sung, on finished tracks (B `lyrics_timestamped`, and the same
     # field on A's feed): "lines", "words" (one entry per word) or "none" (left out).
     timed_lyrics: str = "lines"
+    # A preview while a track is made (A: generations[].audio_url, B: status "streaming" with
+    # download_url): the track's first part, reported once this share of the render time has
+    # passed. Off: like a hosted service that never sends one.
+    previews: bool = True
+    preview_after: float = 0.4
+    # Cover art per track at image_url (a PNG drawn from the track's seed); off: no image_url.
+    images: bool = True
+    # What image_url serves instead of a picture, for the bad days: "bomb" (a small PNG that
+    # decodes to 36 megapixels) or "not_image" (an HTML page sent as image/png).
+    image_fault: str = ""
 
 
 @dataclass(frozen=True)
@@ -118,6 +129,13 @@ ROUTES: list[tuple[str, re.Pattern, Callable, str]] = [
         lambda app, req, **kw: app.audio_file(**kw),
         "audio",
     ),
+    (
+        "GET",
+        re.compile(r"/audio/(?P<item_id>[0-9a-f]{32})/preview\.mp3"),
+        lambda app, req, **kw: app.preview_file(**kw),
+        "preview",
+    ),
+    ("GET", re.compile(r"/image/(?P<item_id>[0-9a-f]{32})\.png"), lambda app, req, **kw: app.image_file(**kw), "image"),
     ("POST", re.compile(r"/riffusion/generate"), dialect_a.generate, "create"),
     ("POST", re.compile(r"/riffusion/generate/topic"), dialect_a.topic, "create"),
     ("GET", re.compile(r"/riffusion/feed/(?P<ids>[^/]+)"), dialect_a.feed, "feed"),
@@ -142,6 +160,10 @@ class EngineApp:
             raise ValueError(f"timed_lyrics: must be one of {', '.join(TIMED_SHAPES)}")
         if config.songs_per_job < 1:
             raise ValueError("songs_per_job: must be at least 1")
+        if config.image_fault not in IMAGE_FAULTS:
+            raise ValueError(f"image_fault: must be one of {', '.join(map(repr, IMAGE_FAULTS))}")
+        if not 0 <= config.preview_after < 1:
+            raise ValueError("preview_after: must be at least 0 and below 1")
         if config.max_feed_ids is not None and config.max_feed_ids < 1:
             raise ValueError("max_feed_ids: must be at least 1, or None for no limit")
         self.config = config
@@ -345,6 +367,7 @@ class EngineApp:
             tags=tags,
             lyrics=lyrics,
             works=[work(variant) for variant in range(songs)],
+            seed=spec.seed,
             transform=transform,
             parent_riff_id=source.id if source and source.kind == "riff" else None,
             audio_upload_id=source.id if source and source.kind == "upload" else None,
@@ -437,6 +460,33 @@ class EngineApp:
         path = self.store.file(item_id, fmt, stem)
         ctype = "audio/mpeg" if fmt == "mp3" else "audio/wav"
         return Response(200, path.read_bytes(), ctype)
+
+    def preview_url(self, track: Track, base_url: str) -> str | None:
+        """Where a track still being made can be heard so far, or None (none yet, or previews off)."""
+        if not self.config.previews or track.status != PROCESS or track.duration is None:
+            return None
+        if time.time() - track.created_at < self.config.preview_after * self.jobs.render_delay:
+            return None
+        return f"{base_url}/audio/{track.id}/preview.mp3"
+
+    def image_url(self, track: Track, base_url: str) -> str | None:
+        return f"{base_url}/image/{track.id}.png" if self.config.images else None
+
+    def preview_file(self, item_id: str) -> Response:
+        track = self.jobs.track(item_id)
+        if track is None or not self.config.previews or track.duration is None:
+            raise ApiError.not_found("No preview of this track yet")
+        return Response(200, self.store.preview(item_id).read_bytes(), "audio/mpeg")
+
+    def image_file(self, item_id: str) -> Response:
+        track = self.jobs.track(item_id)
+        if track is None or not self.config.images:
+            raise ApiError.not_found("No image for this id")
+        if self.config.image_fault == "bomb":
+            return Response(200, artwork.bomb_png(), "image/png")
+        if self.config.image_fault == "not_image":
+            return Response(200, b"<html><body>Not a picture</body></html>", "image/png")
+        return Response(200, artwork.cover_png(track.art_seed), "image/png")
 
     def stats(self) -> dict:
         with self.jobs.lock:

@@ -158,6 +158,13 @@ def track_object(app, request: Request, track_id: str) -> dict:
     done = track.status == SUCCESS
     base = app.jobs.jobs[track.job_id].base_url or request.base_url
     audio_url = f"{base}/audio/{track.id}.mp3"
+    preview_url = app.preview_url(track, base)
+    if done:
+        generations = [{"id": track.id, "audio_url": audio_url, "duration": round(track.duration, 3)}]
+    elif preview_url:  # the track so far, before success
+        generations = [{"id": track.id, "audio_url": preview_url, "duration": None}]
+    else:
+        generations = []
     out = {
         "id": track.id,
         "status": track.status,
@@ -171,7 +178,8 @@ def track_object(app, request: Request, track_id: str) -> dict:
         "parent_riff_id": track.parent_riff_id,
         "audio_upload_id": track.audio_upload_id,
         "metadata": track.music if done else {},
-        "generations": [{"id": track.id, "audio_url": audio_url, "duration": round(track.duration, 3)}] if done else [],
+        "generations": generations,
+        "image_url": app.image_url(track, base),
     }
     if done:
         out["audio_url"] = audio_url

@@ -26,6 +26,7 @@ from .web import ApiError, Request, Response, flag, iso_time, json_response, num
 
 MODELS = ("FUZZ-0.8",)
 TRANSFORMS = ("cover", "extend", "inpaint")
+# While a preview can be heard a song is "streaming", its download_url the track so far.
 STATUS_WORDS = {QUEUED: "queued", PROCESS: "processing", SUCCESS: "completed", FAILED: "failed"}
 UPLOAD_TYPES = {
     "audio/mpeg": "mp3",
@@ -168,6 +169,7 @@ def generate_lyrics(app, request: Request):
 
 def song_object(app, track: Track, base_url: str) -> dict:
     done = track.status == SUCCESS
+    preview_url = app.preview_url(track, base_url)
     out = {
         "id": track.id,
         "job_id": track.job_id,
@@ -175,10 +177,10 @@ def song_object(app, track: Track, base_url: str) -> dict:
         "lyrics": track.lyrics or "[Instrumental]",
         "sound": track.tags,
         "duration_s": round(track.duration, 3) if done else None,
-        "status": STATUS_WORDS[track.status],
+        "status": "streaming" if preview_url else STATUS_WORDS[track.status],
         "progress": app.jobs.progress(track),
-        "download_url": f"{base_url}/audio/{track.id}.mp3" if done else None,
-        "image_url": None,
+        "download_url": f"{base_url}/audio/{track.id}.mp3" if done else preview_url,
+        "image_url": app.image_url(track, base_url),
         "share_url": None,
         "transform": track.transform,
         "parent_riff_id": track.parent_riff_id,

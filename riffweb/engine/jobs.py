@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from .composer import stable_seed
 from .store import AudioStore
 from .transforms import Stems
 
@@ -53,6 +54,7 @@ class Track:
     waveform: list[float] = field(default_factory=list)
     music: dict = field(default_factory=dict)  # tempo and key, shown to musicians
     sung: list[tuple[str, float, float]] = field(default_factory=list)  # (line, start s, end s)
+    art_seed: int = 0  # its cover image is drawn from this, like its audio from the request's seed
     outcome: Exception | None = None
 
     @property
@@ -128,6 +130,7 @@ class JobStore:
         tags: str,
         lyrics: str,
         works: list[Callable[[], Stems]],
+        seed: int = 0,
         transform: str | None = None,
         parent_riff_id: str | None = None,
         audio_upload_id: str | None = None,
@@ -151,6 +154,7 @@ class JobStore:
                     transform=transform,
                     parent_riff_id=parent_riff_id,
                     audio_upload_id=audio_upload_id,
+                    art_seed=stable_seed("art", seed, variant),
                 )
                 self.tracks[track.id] = track
                 job.track_ids.append(track.id)

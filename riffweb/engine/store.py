@@ -22,6 +22,8 @@ from .transforms import Stems
 
 STEM_NAMES = ("vocals", "instrumental")
 WAVEFORM_POINTS = 120
+PREVIEW_SHARE = 1 / 3  # of the song, in a preview
+PREVIEW_MIN_SECONDS = 5.0
 
 
 def _to_int16(x: np.ndarray) -> np.ndarray:
@@ -97,6 +99,20 @@ class AudioStore:
             data = _to_float(np.load(folder / f"{stem}.npy"))
         encoded = audio.encode_mp3(data, SR) if fmt == "mp3" else audio.encode_wav(data, SR)
         self._write(path, encoded)
+        return path
+
+    def preview(self, item_id: str) -> Path:
+        """The first part of a rendered mix as MP3 (encoded once): what a service streams while
+        the rest is still being made."""
+        path = self._dir(item_id) / "preview.mp3"
+        if path.exists():
+            return path
+        if not self.has(item_id):
+            raise KeyError(item_id)
+        folder = self._dir(item_id)
+        mixed = mix(np.load(folder / "vocals.npy"), np.load(folder / "instrumental.npy"))
+        seconds = max(PREVIEW_MIN_SECONDS, PREVIEW_SHARE * len(mixed) / SR)
+        self._write(path, audio.encode_mp3(mixed[: int(seconds * SR)], SR))
         return path
 
     @staticmethod

@@ -28,7 +28,7 @@ PAGE_SIZE = 25
 # What a library row shows: no lyrics, peaks or operator details to load and decode. The
 # status and what its one sentence and version come from, for the page's status poll.
 ROW_FIELDS = [
-    "title", "variant", "status", "duration", "tags", "labels", "created_at", "deleted_at",
+    "title", "variant", "status", "duration", "tags", "labels", "created_at", "deleted_at", "cover", "api_style",
     "progress", "failure", "error", "changed_at", "submitted_at", "last_progress_at",
     "project__name", "transform__title", "transform__topic", "transform__mode",
 ]

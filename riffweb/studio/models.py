@@ -540,6 +540,17 @@ class SongQuerySet(models.QuerySet):
         )
         return self.get(pk=pk) if claimed else None
 
+    def with_partial_due(self, now, every: float):
+        """Unfinished songs whose preview was never copied, or not for `every` seconds."""
+        return self.filter(status=Song.Status.RUNNING).exclude(upstream_partial_url="").filter(
+            Q(partial_fetched_at__isnull=True) | Q(partial_fetched_at__lt=now - timedelta(seconds=every))
+        )
+
+    def claim_partial(self, pk: int, now, every: float) -> "Song | None":
+        """Take one preview copy (a conditional update: one worker copies it per `every` seconds)."""
+        claimed = self.filter(pk=pk).with_partial_due(now, every).update(partial_fetched_at=now)
+        return self.get(pk=pk) if claimed else None
+
     def poison_downloads(self, now, max_attempts: int) -> int:
         """Downloads that crashed their worker on every attempt end instead of looping."""
         return self.filter(
@@ -593,6 +604,19 @@ class Song(models.Model):
     peaks = models.JSONField(default=list, blank=True)
     # Where the finished track can be fetched; used once to copy it into our storage.
     upstream_audio_url = models.URLField(max_length=1000, blank=True)
+    # While it is being made: the service's preview (the part made so far), copied into our
+    # storage at most every RIFFWEB_PREVIEW_REFRESH seconds, and deleted once the song is stored.
+    upstream_partial_url = models.URLField(max_length=1000, blank=True)
+    partial = models.FileField(upload_to="partials/%Y/%m/", blank=True)
+    partial_format = models.CharField(max_length=10, blank=True)
+    partial_fetched_at = models.DateTimeField(null=True, blank=True)
+    # What the service reported making: the style it used, the title and lyrics it wrote
+    # (the musician's own stay in title and lyrics above), and its cover art, re-encoded here.
+    api_style = models.CharField(max_length=1000, blank=True)
+    api_title = models.CharField(max_length=200, blank=True)
+    api_lyrics = models.TextField(blank=True)
+    upstream_image_url = models.URLField(max_length=1000, blank=True)
+    cover = models.FileField(upload_to="covers/%Y/%m/", blank=True)
 
     # Tracking state for the poller; the row is the truth after a crash.
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -650,6 +674,16 @@ class Song(models.Model):
     @property
     def display_title(self) -> str:
         return self.title or self.transform.display_title
+
+    @property
+    def retitled(self) -> bool:
+        """The service named the song otherwise than the musician typed."""
+        typed = self.transform.title
+        return bool(typed and self.api_title) and self.api_title == self.title != typed
+
+    @property
+    def rewrote_lyrics(self) -> bool:
+        return bool(self.api_lyrics) and self.api_lyrics == self.lyrics and self.lyrics != self.transform.lyrics
 
     @property
     def variant_label(self) -> str:
@@ -757,12 +791,15 @@ class Song(models.Model):
                 error_detail="", upstream_audio_url="", submitted_at=None, next_poll_at=None, poll_interval=2.0,
                 polls=0, missing_polls=0, last_progress_at=None, lease_until=None, download_attempts=0,
                 upstream_done_at=None, finished_at=None, retries=F("retries") + 1, changed_at=now,
+                upstream_partial_url="", partial="", partial_format="", partial_fetched_at=None,
             )
             Transform.objects.filter(pk=self.transform_id).exclude(
                 status__in=[Transform.Status.QUEUED, Transform.Status.SUBMITTING]
             ).update(status=Transform.Status.QUEUED, attempts=0, lease_until=None, next_attempt_at=None,
                      error="", error_detail="")
             transaction.on_commit(lambda: queue.submit_request(self.transform_id))
+        if song.partial:  # a preview of the attempt that failed
+            default_storage.delete(song.partial.name)
         self.refresh_from_db()
         return True
 
@@ -786,17 +823,52 @@ class Song(models.Model):
             **{name: getattr(self, name) for name in self.CADENCE_FIELDS}
         )
 
-    def record_done(self, audio_url: str, title: str, lyrics: str, now, counted: bool = True) -> bool:
-        """The service finished the track: download it next."""
+    def record_done(self, audio_url: str, title: str, lyrics: str, now, counted: bool = True, style: str = "",
+                    image_url: str = "") -> bool:
+        """The service finished the track: download it (and its cover art) next, and keep what
+        the service says it made. B's lyrics are "[Instrumental]" when there are none."""
+        lyrics = "" if lyrics.strip() == "[Instrumental]" else lyrics
         fields = dict(
             status=self.Status.DOWNLOADING, progress=100, upstream_audio_url=audio_url[:1000], upstream_done_at=now,
             next_poll_at=None, lease_until=None, polls=F("polls") + int(counted), missing_polls=0, changed_at=now,
+            api_title=title[:200], api_lyrics=lyrics, api_style=style[:1000], upstream_image_url=image_url[:1000],
         )
-        if not self.title and title:
-            fields["title"] = title[:200]
-        if not self.lyrics and lyrics and lyrics != "[Instrumental]":
-            fields["lyrics"] = lyrics
-        return bool(Song.objects.filter(pk=self.pk).live().update(**fields))
+        if not Song.objects.filter(pk=self.pk).live().update(**fields):
+            return False
+        # The song goes by what the service made, unless the musician renamed it meanwhile; the
+        # request keeps what was typed.
+        unchanged = Song.objects.filter(pk=self.pk)
+        if title:
+            unchanged.filter(Q(title="") | Q(title=F("transform__title"))).update(title=title[:200])
+        if lyrics:
+            unchanged.filter(Q(lyrics="") | Q(lyrics=F("transform__lyrics"))).update(lyrics=lyrics)
+        return True
+
+    def note_partial(self, url: str) -> None:
+        """A status answer carried a preview of this unfinished song: copy it when due."""
+        if url and url[:1000] != self.upstream_partial_url:
+            Song.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(upstream_partial_url=url[:1000])
+            self.upstream_partial_url = url[:1000]
+
+    def store_partial(self, name: str, audio_format: str) -> bool:
+        """The preview copied into our storage replaces the one before; False (and the copy is
+        deleted) when the song moved on meanwhile."""
+        now = timezone.now()
+        with transaction.atomic():
+            row = Song.objects.select_for_update().filter(pk=self.pk, status=self.Status.RUNNING).first()
+            if row is not None:
+                Song.objects.filter(pk=self.pk).update(partial=name, partial_format=audio_format, changed_at=now)
+        gone = name if row is None else row.partial.name  # the copy that lost, or the one replaced
+        if gone:
+            default_storage.delete(gone)
+        return row is not None
+
+    def attach_cover(self, name: str) -> bool:
+        """Cover art in our storage; False (and it is deleted) when the song already has one."""
+        if Song.objects.filter(pk=self.pk, cover="").update(cover=name, changed_at=timezone.now()):
+            return True
+        default_storage.delete(name)
+        return False
 
     def keep_timed_lyrics(self, lines: list[dict]) -> None:
         """The service said when each line is sung (already checked): kept for the song page."""
@@ -847,12 +919,18 @@ class Song(models.Model):
         )
 
     def store_audio(self, name: str, audio_format: str, duration: float, peaks: list[float]) -> bool:
+        """Done: the final audio replaces the preview, whose file goes."""
         now = timezone.now()
-        return bool(Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING).update(
-            status=self.Status.DONE, audio=name, audio_format=audio_format, duration=round(duration, 3),
-            peaks=peaks, progress=100, finished_at=now, changed_at=now, lease_until=None, next_poll_at=None,
-            error="", error_detail="", failure="",
-        ))
+        with transaction.atomic():
+            partial = Song.objects.select_for_update().filter(pk=self.pk).values_list("partial", flat=True).first()
+            stored = Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING).update(
+                status=self.Status.DONE, audio=name, audio_format=audio_format, duration=round(duration, 3),
+                peaks=peaks, progress=100, finished_at=now, changed_at=now, lease_until=None, next_poll_at=None,
+                error="", error_detail="", failure="", partial="", partial_format="", upstream_partial_url="",
+            )
+        if stored and partial:
+            default_storage.delete(partial)
+        return bool(stored)
 
     def download_failed(self, reason: str, max_attempts: int) -> str:
         live = Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING)

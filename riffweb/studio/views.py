@@ -13,7 +13,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from riffweb.http import HtmxHttpRequest
 from riffweb.studio import access, cards
-from riffweb.audio_response import audio_response
+from riffweb.audio_response import audio_response, image_response
 from riffweb.studio.family import family_node
 from riffweb.studio.forms import ProjectForm
 from riffweb.studio.models import Project, Song, SongFile, Transform, Upload
@@ -144,6 +144,25 @@ def song_audio(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def song_download(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     return _song_file(request, pk, as_download=True)
+
+
+@login_required
+@require_GET
+def song_partial(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The part of an unfinished song made so far (the service's preview, copied here)."""
+    song = access.get_song_for(request.user, pk)
+    if not song.partial or song.is_finished:
+        raise Http404("This song has no preview.")
+    return audio_response(request, song.partial, song.partial_format, None)
+
+
+@login_required
+@require_GET
+def song_cover(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    song = access.get_song_for(request.user, pk)
+    if not song.cover:
+        raise Http404("This song has no cover art.")
+    return image_response(song.cover)
 
 
 @login_required

@@ -21,4 +21,5 @@ urlpatterns = [
     path("listen/<str:token>/audio/", views.guest_audio, name="guest_audio"),
     path("listen/<str:token>/download/", views.guest_download, name="guest_download"),
     path("listen/<str:token>/lyrics.lrc", views.guest_lyrics, name="guest_lyrics"),
+    path("listen/<str:token>/cover/", views.guest_cover, name="guest_cover"),
 ]

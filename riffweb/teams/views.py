@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from riffweb.http import HtmxHttpRequest
 from riffweb.studio import access
-from riffweb.audio_response import audio_response
+from riffweb.audio_response import audio_response, image_response
 from riffweb.studio.lyrics_views import lrc_response
 from riffweb.studio.models import Invitation, Membership
 from riffweb.teams.forms import GuestLinkForm, InvitedSignupForm, InviteForm, RoleForm
@@ -297,5 +297,15 @@ def guest_lyrics(request: HtmxHttpRequest, token: str) -> HttpResponse:
     """The song's timed lyrics as .lrc, for whoever may listen through the link."""
     song, _ = access.get_song_by_guest_token(token)
     response = lrc_response(song)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@require_GET
+def guest_cover(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    song, _ = access.get_song_by_guest_token(token)
+    if not song.cover:
+        raise Http404("This song has no cover art.")
+    response = image_response(song.cover)
     response["X-Robots-Tag"] = "noindex"
     return response

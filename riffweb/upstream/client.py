@@ -125,8 +125,11 @@ class Track:
     state: str  # "running", "done" or "failed"
     progress: int | None = None  # 0–100 when the upstream said
     audio_url: str = ""  # only final when state == "done"
+    preview_url: str = ""  # audio of a track still being made: the part made so far
     title: str = ""
     lyrics: str = ""
+    style: str = ""  # the style the service used (A `tag`, B `sound`)
+    image_url: str = ""  # cover art
     duration: float | None = None
     error: str = ""
     raw_status: str = ""
@@ -205,6 +208,16 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _image_url(item: dict) -> str:
+    """API.md, cover art: `image_url`; some answers carry `image_id` instead, usable only when
+    it is itself a link (an id alone names no address)."""
+    for key in ("image_url", "image_id"):
+        value = _text(item.get(key)).strip()
+        if value.startswith(("http://", "https://", "/")):
+            return value
+    return ""
+
+
 def parse_track(item: dict) -> Track | None:
     """One track or song object of either dialect → Track; None when it has no id."""
     if not isinstance(item, dict) or item.get("id") in (None, ""):
@@ -228,8 +241,11 @@ def parse_track(item: dict) -> Track | None:
         state=state,
         progress=None if progress is None else int(progress),
         audio_url=audio_url,
+        preview_url=audio_url if state == "running" else "",
         title=_text(item.get("title")),
         lyrics=_text(item.get("lyrics")),
+        style=_text(item.get("tag")) or _text(item.get("sound")),
+        image_url=_image_url(item),
         duration=_number(item.get("duration", item.get("duration_s"))),
         error=error[:400],
         raw_status=raw_status,

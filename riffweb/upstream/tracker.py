@@ -32,11 +32,13 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import close_old_connections, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from riffweb import audio, media, queue
+from riffweb import artwork, audio, media, queue
 from riffweb.studio.models import Failure, Song, Transform
 from riffweb.upstream import client as upstream
 from riffweb.upstream import uploads
@@ -61,6 +63,10 @@ NEAR_DONE_INTERVAL = 1.2  # seconds between polls once a track is this close
 DRAIN_SECONDS = 12.0
 DRAIN_KICK_EVERY = 3.0  # a submit task should have run by then
 
+PARTIAL_DEADLINE = 20.0  # seconds for one preview copy; the next one is due soon anyway
+COVER_DEADLINE = 10.0
+MAX_PARTIALS_PER_LOOP = 20
+
 PROBE_MAX = 5.0  # seconds between probes while the upstream is unreachable
 
 
@@ -79,6 +85,11 @@ def next_interval(old_progress: int, new_progress: int, since: float, old_interv
         # About to finish (or finishing late): the audio is what the musician waits for.
         high = min(high, max(low, NEAR_DONE_INTERVAL))
     return max(low, min(high, interval)) * random.uniform(0.85, 1.15)
+
+
+def upstream_link(url: str) -> str:
+    """A link from an answer, made absolute against the upstream (answers may give paths)."""
+    return urljoin(settings.RIFFWEB_UPSTREAM_URL + "/", url)
 
 
 def _estimate(song: Song, now) -> int:
@@ -100,14 +111,19 @@ def apply_track(
     if song.status not in (Song.Status.PENDING, Song.Status.RUNNING):
         return "ignored"  # finished or downloading: a late or repeated report changes nothing
     if track.state == "done" and track.audio_url:
-        url = urljoin(settings.RIFFWEB_UPSTREAM_URL + "/", track.audio_url)
-        if not song.record_done(url, track.title, track.lyrics, now, counted=not via_callback):
+        done = song.record_done(
+            upstream_link(track.audio_url), track.title, track.lyrics, now, counted=not via_callback,
+            style=track.style, image_url=upstream_link(track.image_url) if track.image_url else "",
+        )
+        if not done:
             return "ignored"
         song.keep_timed_lyrics(upstream.timed_lyrics(track.raw, track.duration))
         return "done"
     if track.state == "failed":
         failed = Song.objects.filter(pk=song.pk).live().fail(Failure.RENDER, json.dumps(track.raw), track.error)
         return "failed" if failed else "ignored"
+    if track.preview_url:
+        song.note_partial(upstream_link(track.preview_url))
     progress = track.progress if track.progress is not None else _estimate(song, now)
     progress = max(song.progress, min(99, progress))
     if via_callback:
@@ -346,6 +362,7 @@ def download_song(song_id: int) -> str:
         except (FetchError, audio.AudioError) as exc:
             log.warning("song %s: download attempt %s failed: %s", song.pk, song.download_attempts, exc)
             return song.download_failed(str(exc), MAX_DOWNLOAD_ATTEMPTS)
+        _store_cover(song, now)  # before the audio: the card that shows the song shows its cover
         ext = checked.format
         name = media.save_local(tmp, f"songs/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{ext}", song.audio.storage)
     if not song.store_audio(name, ext, checked.duration, checked.peaks):
@@ -357,6 +374,55 @@ def download_song(song_id: int) -> str:
         t0 - started, t1 - t0, t2 - t1, time.monotonic() - t2,
     )
     return "done"
+
+
+def _fetch_checked(url: str, max_bytes: int, deadline: float, check):
+    """Fetch an upstream link into a temporary file and return `check(path)`; the file goes."""
+    with tempfile.TemporaryDirectory(prefix="riffweb-fetch-") as folder:
+        path = Path(folder) / "fetched"
+        fetch_to_file(url, path, max_bytes=max_bytes, deadline=deadline, allow_private=upstream_is_local())
+        return check(path)
+
+
+def fetch_partial(song_id: int) -> str:
+    """Copy the service's preview of an unfinished song into our storage: one fetch, at most
+    every RIFFWEB_PREVIEW_REFRESH seconds per song (the claim), size- and time-capped and checked
+    as audio like a finished song."""
+    now = timezone.now()
+    song = Song.objects.claim_partial(song_id, now, settings.RIFFWEB_PREVIEW_REFRESH)
+    if song is None:
+        return "not due"
+    max_seconds = settings.RIFFWEB_AUDIO_MAX_SECONDS
+
+    def stored(path: Path) -> str:
+        checked = audio.check(path, max_seconds=max_seconds)
+        with path.open("rb") as handle:
+            return default_storage.save(f"partials/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{checked.format}",
+                                        File(handle)), checked.format
+
+    try:
+        name, fmt = _fetch_checked(song.upstream_partial_url, settings.RIFFWEB_AUDIO_MAX_BYTES,
+                                   PARTIAL_DEADLINE, stored)
+    except (FetchError, audio.AudioError) as exc:
+        log.info("song %s: preview not copied: %s", song.pk, exc)
+        return "failed"
+    return "stored" if song.store_partial(name, fmt) else "too late"
+
+
+def _store_cover(song: Song, now) -> None:
+    """The finished song's cover art, fetched and re-encoded; a refused or failed one is only
+    logged: a song never fails for its picture."""
+    if not song.upstream_image_url or song.cover:
+        return
+    max_pixels = settings.RIFFWEB_COVER_MAX_PIXELS
+    try:
+        data = _fetch_checked(song.upstream_image_url, settings.RIFFWEB_COVER_MAX_BYTES, COVER_DEADLINE,
+                              lambda path: artwork.thumbnail(path, max_pixels))
+    except (FetchError, artwork.ArtworkError) as exc:
+        log.warning("song %s: cover art refused: %s", song.pk, exc)
+        return
+    song.attach_cover(default_storage.save(f"covers/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.jpg",
+                                           ContentFile(data)))
 
 
 def downloads_due(now, limit: int, busy: set[int]) -> list[int]:
@@ -518,6 +584,10 @@ def run_pump(seconds: float | None = None) -> bool:
                 poll_due(client, UpstreamState.get())
             except Exception:  # a bug must not stop the chain; the rows stay the truth
                 log.exception("polling failed")
+            # Right after the poll that reported them: a preview is worth hearing at once.
+            due = Song.objects.with_partial_due(timezone.now(), settings.RIFFWEB_PREVIEW_REFRESH)
+            for pk in due.values_list("pk", flat=True)[:MAX_PARTIALS_PER_LOOP]:
+                start(fetch_partial, pk, ("partial", pk))
             running = {pk: f for pk, f in running.items() if not f.done()}
             if pool is None:  # inline: one download per loop
                 for pk in downloads_due(timezone.now(), 1, set()):

@@ -1,5 +1,6 @@
-// Form helpers for the mode forms: slider read-outs and compose's draggable prompt ranges.
-// Plain ES module, no bundler. Works on content htmx swaps in (htmx:load).
+// Form helpers for the mode forms: slider read-outs and compose's draggable prompt ranges; and
+// the previews of songs still being made. Plain ES module, no bundler. Works on content htmx
+// swaps in (htmx:load).
 
 const percent = (x) => `${Math.round(Number(x) * 100)}%`;
 
@@ -81,3 +82,15 @@ document.addEventListener("input", (event) => {
 });
 document.addEventListener("htmx:load", (event) => setUp(event.target));
 setUp(document);
+
+// A song's preview keeps playing across the status poll's swaps (hx-preserve keeps its <audio>,
+// so the swapped-in markup's newer src is lost): load the newer copy of the part made so far
+// only while the musician is not listening. After the swap has restored preserved elements.
+function refreshPreviews() {
+  document.querySelectorAll("[data-preview-latest]").forEach((box) => {
+    const player = box.querySelector("audio");
+    const latest = box.dataset.previewLatest;
+    if (player && player.paused && player.getAttribute("src") !== latest) player.setAttribute("src", latest);
+  });
+}
+document.addEventListener("htmx:oobAfterSwap", () => setTimeout(refreshPreviews, 0));

@@ -46,7 +46,7 @@ def test_create_compose_answers_a_job_whose_two_songs_complete(engine):
     assert SONG_FIELDS <= set(song)
     assert song["status"] == "completed" and song["progress"] == 100
     assert song["lyrics"] == "[Instrumental]" and song["sound"] == "country"
-    assert song["image_url"] is None and len(song["simple_waveform"]) > 50
+    assert song["image_url"].endswith(f"/image/{song['id']}.png") and len(song["simple_waveform"]) > 50
     assert song["created_at"].endswith("Z")
     mp3 = audio.decode(requests.get(song["download_url"]).content)
     assert mp3.sample_rate == SR and mp3.duration == pytest.approx(song["duration_s"], abs=0.1)
