@@ -874,6 +874,7 @@ class Song(models.Model):
         """The service said when each line is sung (already checked): kept for the song page."""
         if lines:
             Song.objects.filter(pk=self.pk).update(timed_lyrics=lines)
+            self.timed_lyrics = lines
 
     def lrc(self) -> str:
         """The timed lyrics as an LRC file: title and artist tags, then `[mm:ss.xx]line`."""

@@ -396,9 +396,8 @@ def fetch_partial(song_id: int) -> str:
 
     def stored(path: Path) -> str:
         checked = audio.check(path, max_seconds=max_seconds)
-        with path.open("rb") as handle:
-            return default_storage.save(f"partials/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{checked.format}",
-                                        File(handle)), checked.format
+        name = f"partials/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{checked.format}"
+        return media.save_local(path, name, song.partial.storage), checked.format
 
     try:
         name, fmt = _fetch_checked(song.upstream_partial_url, settings.RIFFWEB_AUDIO_MAX_BYTES,

@@ -67,7 +67,8 @@ def test_upload_on_one_machine_worker_on_another_playback_on_a_third(
                  message=f"songs to finish\n{cluster.log}")
         songs = list(transform.songs.all())
         assert [s.status for s in songs] == [Song.Status.DONE] * 2, [(s.error, s.error_detail) for s in songs]
-        assert s3_media.keys() == sorted([upload.audio.name, *(s.audio.name for s in songs)])
+        covers = [s.cover.name for s in songs]
+        assert s3_media.keys() == sorted([upload.audio.name, *(s.audio.name for s in songs), *covers])
 
         player = signed_in(owner, play_url)
         redirect = player.get(f"{play_url}/songs/{songs[0].pk}/audio/", allow_redirects=False)
@@ -85,7 +86,7 @@ def test_upload_on_one_machine_worker_on_another_playback_on_a_third(
         # A month later (the rows' clock, not the test's), the worker's daily task empties the trash.
         Song.objects.filter(pk=songs[0].pk).update(deleted_at=timezone.now() - timedelta(days=31))
         queue.enqueue(queue.EMPTY_TRASH)
-        kept = sorted([upload.audio.name, songs[1].audio.name])
+        kept = sorted([upload.audio.name, songs[1].audio.name, songs[1].cover.name])
         wait_for(lambda: s3_media.keys() == kept, 30, message=f"the trashed song's object to go\n{cluster.log}")
     assert not Song.objects.filter(pk=songs[0].pk).exists()
     assert all(not files_under(root) for root in roots.values())

@@ -97,7 +97,8 @@ def test_a_finished_song_is_downloaded_into_the_bucket(project, owner, s3_media,
     tracker.upstream_is_local.cache_clear()
     songs = list(transform.songs.all())
     assert [s.status for s in songs] == [Song.Status.DONE] * 2, [(s.error, s.error_detail) for s in songs]
-    assert s3_media.keys() == sorted(s.audio.name for s in songs)
+    # Each song's audio and its cover art, nothing else (previews are gone once the song is stored).
+    assert s3_media.keys() == sorted([s.audio.name for s in songs] + [s.cover.name for s in songs])
     for song in songs:
         checked = audio.check(s3_media.read(song.audio.name), max_seconds=600)
         assert checked.duration == pytest.approx(song.duration, abs=0.05) and song.peaks == checked.peaks
