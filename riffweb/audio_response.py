@@ -12,7 +12,7 @@ import re
 
 from django.conf import settings
 from django.db.models.fields.files import FieldFile
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
 from riffweb import media
 from riffweb.audio import CONTENT_TYPES
@@ -38,6 +38,19 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def _signed_redirect(fieldfile: FieldFile, content_type: str, download_name: str | None) -> HttpResponse:
+    response = HttpResponseRedirect(media.signed_url(fieldfile, content_type, download_name))
+    response["Cache-Control"] = "private, no-store"  # the link expires; ask again each time
+    return response
+
+
+def download_response(fieldfile: FieldFile, content_type: str, download_name: str) -> HttpResponse:
+    """A whole file to save (a WAV, a zip of stems): from the store when browsers reach it."""
+    if settings.RIFFWEB_MEDIA_REDIRECT:
+        return _signed_redirect(fieldfile, content_type, download_name)
+    return FileResponse(fieldfile.open("rb"), as_attachment=True, filename=download_name, content_type=content_type)
+
+
 def audio_response(
     request: HttpRequest,
     fieldfile: FieldFile,
@@ -49,9 +62,7 @@ def audio_response(
     """`redirect=False` always streams: for a reader that is not a browser (the upstream)."""
     content_type = CONTENT_TYPES.get(audio_format, "application/octet-stream")
     if redirect and settings.RIFFWEB_MEDIA_REDIRECT:
-        response = HttpResponseRedirect(media.signed_url(fieldfile, content_type, download_name))
-        response["Cache-Control"] = "private, no-store"  # the link expires; ask again each time
-        return response
+        return _signed_redirect(fieldfile, content_type, download_name)
     size = fieldfile.size
     header = request.headers.get("Range", "")
     if header:

@@ -6,14 +6,14 @@ The forms these pages carry post to mode_views.py; both build their context in p
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from riffweb.http import HtmxHttpRequest
 from riffweb.studio import access, cards
-from riffweb.audio_response import audio_response, image_response
+from riffweb.audio_response import audio_response, download_response, image_response
 from riffweb.studio.family import family_node
 from riffweb.studio.forms import ProjectForm
 from riffweb.studio.models import Project, Song, SongFile, Transform, Upload
@@ -227,5 +227,4 @@ def song_file(request: HtmxHttpRequest, pk: int, kind: str) -> HttpResponse:
     if kept is None:
         raise Http404("This file has not been prepared; ask for it on the song's page.")
     content_type = "application/zip" if kind == SongFile.Kind.STEMS else "audio/wav"
-    return FileResponse(kept.file.open("rb"), as_attachment=True, filename=kept.download_name(),
-                        content_type=content_type)
+    return download_response(kept.file, content_type, kept.download_name())

@@ -11,6 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -18,7 +20,7 @@ from django.utils import timezone
 
 from riffweb import audio, queue
 from riffweb.studio import tasks
-from riffweb.studio.models import GuestLink, Song, Upload
+from riffweb.studio.models import GuestLink, Song, SongFile, Upload
 from riffweb.upstream import fetch, tracker
 from riffweb.upstream.submit import submit_transform
 from riffweb.upstream.uploads import send_upload, signed_link
@@ -122,6 +124,24 @@ def test_a_download_link_keeps_the_file_name(owner_client, request_with_songs, s
     answer = requests.get(response["Location"])
     assert answer.status_code == 200 and answer.content == WAV
     assert answer.headers["Content-Disposition"] == f'attachment; filename="{song.download_name()}"'
+
+
+@pytest.mark.parametrize("browser_access", [True, False])
+def test_a_kept_wav_is_saved_from_the_bucket_under_its_name(owner_client, request_with_songs, s3_media, settings,
+                                                            browser_access):
+    settings.RIFFWEB_MEDIA_REDIRECT = browser_access
+    song = finish_song(request_with_songs.songs.get(variant=0))
+    kept = SongFile.objects.create(song=song, kind=SongFile.Kind.WAV)
+    assert kept.store(default_storage.save("song-files/kept.wav", ContentFile(WAV)), len(WAV))
+    response = owner_client.get(reverse("studio:song_file", args=[song.pk, "wav"]))
+    if browser_access:
+        assert response.status_code == 302 and response["Location"].startswith(s3_media.endpoint + "/")
+        response = requests.get(response["Location"])
+        content, disposition = response.content, response.headers["Content-Disposition"]
+    else:
+        content, disposition = body(response), response["Content-Disposition"]
+    assert response.status_code == 200 and content == WAV
+    assert disposition == f'attachment; filename="{kept.download_name()}"'
 
 
 def test_a_stranger_is_refused_before_any_link_is_made(client, stranger, request_with_songs, s3_media):
