@@ -184,6 +184,8 @@ def s3_storage(bucket: str, region: str, endpoint_url: str, access_key: str, sec
     import re
     from urllib.parse import urlsplit
 
+    from botocore.config import Config
+
     # A named endpoint is addressed by path (one origin for the CSP, and what self-hosted
     # servers expect); AWS's own by bucket subdomain, unless the name cannot be a host label
     # (dots, capitals), where boto3 falls back to the path as well.
@@ -206,6 +208,12 @@ def s3_storage(bucket: str, region: str, endpoint_url: str, access_key: str, sec
         "querystring_expire": link_seconds,
         # As on disk: a name already taken gets a suffix (two guests making one preview at once).
         "file_overwrite": False,
+        # boto3 waits a minute for a connection by default: a store that is down would hold a
+        # web worker (and /healthz) that long.
+        # This Config replaces the one django-storages builds, so it carries the signature and
+        # addressing style too.
+        "client_config": Config(signature_version="s3v4", s3={"addressing_style": style}, connect_timeout=5,
+                                read_timeout=30, retries={"max_attempts": 3}),
     }
     return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}, f"{parts.scheme}://{host}"
 
