@@ -56,7 +56,7 @@ MODES = [Transform.Mode.PROFESSIONAL, Transform.Mode.INSPIRATION, Transform.Mode
 def reset_database() -> None:
     if connection.vendor == "postgresql":
         # Django's test-database machinery: drop, create and migrate a database of our own.
-        connection.settings_dict["TEST"] = {"NAME": "riffweb_bench"}
+        connection.settings_dict["TEST"]["NAME"] = "riffweb_bench"
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         return
     path = Path(settings.DATABASES["default"]["NAME"])

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/web_bench.py                     # 300 open pages, then step up
     .venv/bin/python benchmarks/web_bench.py --pages 300 --max-pages 300 --seconds 30
 
-It runs `gunicorn riffweb.wsgi` (DEBUG off, the Procfile's command on a loopback port) on its
+It runs the Procfile's `web` line as written (gunicorn, DEBUG off, PORT on loopback) on its
 own SQLite file in a temporary folder (or on DATABASE_URL when set), creates one project page
 per open page with three requests, so six unfinished songs, loads every page once, and
 simulates each open page as the browser runs it: every poller its markup starts
@@ -122,18 +122,25 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def procfile_web() -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line.removeprefix("web:").strip()
+    raise RuntimeError("the Procfile has no web line")
+
+
 def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
+    """The Procfile's web line exactly as written (access log included), on a loopback port."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "riffweb.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
-    )
+    env = os.environ | {"PORT": str(port), "WEB_CONCURRENCY": str(workers),
+                        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    process = subprocess.Popen(["bash", "-c", f"exec {procfile_web()}"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
-            requests.get(f"{url}/healthz", timeout=1)
+            requests.get(f"{url}/accounts/login/", timeout=1)
             return process, url
         except requests.RequestException:
             time.sleep(0.2)
