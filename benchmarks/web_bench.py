@@ -14,6 +14,8 @@ the cards' versions the page holds, the new versions taken from each answer. Mea
     polls_per_page_per_minute   status requests one open page makes per minute (target ≤ 30)
     status_p95_ms               95th percentile of a status request's time at --pages (target ≤ 50)
     status_p50_ms, changed_answers, failed_polls
+    status_server_cpu_ms_per_poll   CPU the gunicorn processes spent per poll (not skewed by load)
+    open_pages_cpu_ceiling      the machine's cores divided by one open page's server CPU per second
     open_pages_at_p95_100ms     the most open pages (stepping up by half, up to --max-pages)
                                 whose p95 stayed within 100 ms; ">N" when every step did
 """
@@ -148,6 +150,22 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("gunicorn did not start")
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU time the gunicorn master and its workers have used: what the server costs, whatever
+    else the machine runs meanwhile (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def change_songs(song_ids: list[int], per_second: float, stop: threading.Event) -> None:
     """Now and then a song moves on, as the pipeline moves them."""
     while not stop.wait(1 / per_second):
@@ -234,8 +252,16 @@ def main() -> None:
         print(f"gunicorn_workers={args.workers}")
         print(f"cards_per_page={len(pages[0].versions)}")
         print(f"pollers_per_page={len(pollers)}")
+        cpu = server_cpu_seconds(server.pid)
         figures = run(url, pages[:args.pages], pollers, args.seconds, args.threads)
+        cpu_per_poll = (server_cpu_seconds(server.pid) - cpu) / max(1, figures["polls"])
         print(f"open_pages={args.pages}")
+        # What the server spends per poll, and the pages its cores could hold at that cost with
+        # nothing else running (not the client, not the database): a ceiling a busy machine
+        # cannot show by timing.
+        print(f"status_server_cpu_ms_per_poll={cpu_per_poll * 1000:.2f}")
+        per_page = figures["polls_per_page_per_minute"] / 60
+        print(f"open_pages_cpu_ceiling={os.cpu_count() / (cpu_per_poll * per_page):.0f}")
         print(f"polls_per_page_per_minute={figures['polls_per_page_per_minute']:.1f}")
         print(f"status_p50_ms={figures['p50']:.1f}")
         print(f"status_p95_ms={figures['p95']:.1f}")
