@@ -15,7 +15,9 @@ same process afterwards (each song polled on its own every 5 s):
     upstream_calls_per_song   create + status calls per finished song (faulted answers count)
     audio_fetches_per_song    audio downloads per finished song
     p95_done_to_stored_s      95th percentile of (our row holds stored audio) − (engine marked done)
-    songs_lost                songs that did not end done with stored audio
+    songs_lost                songs that ended without stored audio (failed, timed out)
+    songs_unfinished          songs still on their way when the run's deadline passed
+                              (render delay × 3 + 240 s): the pipeline fell behind
 
 Lines are printed as `<dialect>_faults<percent>_<client>_<figure>=<value>`.
 
@@ -135,10 +137,12 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
-def report(prefix: str, calls: int, fetches: int, delays: list[float], total: int, done: int, extra: str = ""):
+def report(prefix: str, calls: int, fetches: int, delays: list[float], total: int, done: int, extra: str = "",
+           unfinished: int = 0):
     per = max(done, 1)
     for name, value in [("upstream_calls_per_song", f"{calls / per:.2f}"), ("audio_fetches_per_song", f"{fetches / per:.2f}"),
-                        ("p95_done_to_stored_s", f"{p95(delays):.2f}"), ("songs_lost", total - done)]:
+                        ("p95_done_to_stored_s", f"{p95(delays):.2f}"), ("songs_lost", total - done - unfinished),
+                        ("songs_unfinished", unfinished)]:
         print(f"{prefix}_{name}={value}", flush=True)
     if extra:
         print(f"# {prefix}: {extra.strip()}", flush=True)
@@ -203,6 +207,7 @@ def run_riffweb(args, dialect: str, faults: float, project: Project) -> None:
         f"{dialect}_faults{faults * 100:.0f}_riffweb", counts.get("create", 0) + counts.get("feed", 0), counts.get("audio", 0), delays,
         songs.count(), len(done),
         extra + f"  (wall {time.time() - started:.0f}s, faults answered {sum(counts.get(k, 0) for k in ('fault_429', 'fault_5xx', 'fault_malformed'))})",
+        unfinished=songs.exclude(status__in=Song.FINISHED).count(),
     )
     if done_ats and detect:
         print(
