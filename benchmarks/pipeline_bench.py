@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/pipeline_bench.py                 # A and B, no faults, then 20 % faults
     .venv/bin/python benchmarks/pipeline_bench.py --dialects riffusion --faults 0
+    # 10x load: 2,000 songs in flight, PostgreSQL + Redis, riffweb only
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/riffweb REDIS_URL=redis://127.0.0.1:6379/0 \
+        .venv/bin/python benchmarks/pipeline_bench.py --songs 2000 --skip-naive
 
 For each dialect (A = `riffusion`, polling; B = `useapi`, callbacks) it starts the local engine
 in this process (render delay 60 s, like hosted upstreams), a web server for callbacks, and a
@@ -12,13 +15,21 @@ same process afterwards (each song polled on its own every 5 s):
     upstream_calls_per_song   create + status calls per finished song (faulted answers count)
     audio_fetches_per_song    audio downloads per finished song
     p95_done_to_stored_s      95th percentile of (our row holds stored audio) − (engine marked done)
-    songs_lost                songs that did not end done with stored audio
+    songs_lost                songs that ended without stored audio (failed, timed out)
+    songs_unfinished          songs still on their way when the run's deadline passed
+                              (render delay × 3 + 240 s): the pipeline fell behind
+
+Lines are printed as `<dialect>_faults<percent>_<client>_<figure>=<value>`.
 
 Short songs: the engine's composer has a 30 s floor and renders ~1 s of CPU per track, which on a
 2-core machine would make the engine, not the pipeline, the bottleneck. The benchmark runs the
-engine in its own process with `--song-seconds 10` (instrumentals of about 10–16 s) and
-`--eager-mp3` (MP3s encoded when the render finishes, like a hosted upstream's).
-It uses its own SQLite file and media folder.
+engine in its own process with `--song-seconds 10` (instrumentals of about 10–16 s),
+`--eager-mp3` (MP3s encoded when the render finishes, like a hosted upstream's) and
+`--prerendered 4` (four clips rendered at start and served as every track, so thousands of songs
+cost the engine no rendering).
+It uses its own media folder and its own database: a SQLite file, or with a postgres://
+DATABASE_URL a database named riffweb_bench_pipeline on that server (dropped and made again).
+With REDIS_URL the cluster uses the Redis broker, as in production.
 """
 
 from __future__ import annotations
@@ -91,7 +102,7 @@ class Engine:
             # download: lazily encoding 200 MP3s behind one GIL would be measured here as
             # *our* done→stored time.
             [sys.executable, "-m", "riffweb.engine", "--port", str(port), "--render-delay", str(args.render_delay),
-             "--song-seconds", "10", "--eager-mp3",
+             "--song-seconds", "10", "--eager-mp3", "--prerendered", "4",
              "--max-jobs", str(max(100, args.songs)), "--seed-faults", "7",
              "--fault-rate-429", str(faults * 0.25), "--fault-rate-5xx", str(faults * 0.5),
              "--fault-rate-malformed", str(faults * 0.25)],
@@ -126,13 +137,15 @@ def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
-def report(label: str, calls: int, fetches: int, delays: list[float], total: int, done: int, extra: str = ""):
+def report(prefix: str, calls: int, fetches: int, delays: list[float], total: int, done: int, extra: str = "",
+           unfinished: int = 0):
     per = max(done, 1)
-    print(
-        f"  {label:8s} upstream_calls_per_song={calls / per:.2f} audio_fetches_per_song={fetches / per:.2f} "
-        f"p95_done_to_stored_s={p95(delays):.2f} songs_lost={total - done}{extra}",
-        flush=True,
-    )
+    for name, value in [("upstream_calls_per_song", f"{calls / per:.2f}"), ("audio_fetches_per_song", f"{fetches / per:.2f}"),
+                        ("p95_done_to_stored_s", f"{p95(delays):.2f}"), ("songs_lost", total - done - unfinished),
+                        ("songs_unfinished", unfinished)]:
+        print(f"{prefix}_{name}={value}", flush=True)
+    if extra:
+        print(f"# {prefix}: {extra.strip()}", flush=True)
 
 
 def run_riffweb(args, dialect: str, faults: float, project: Project) -> None:
@@ -191,13 +204,14 @@ def run_riffweb(args, dialect: str, faults: float, project: Project) -> None:
     if failed.exists():
         extra = "  not done: " + ", ".join(f"{s.status}: {s.error[:60]}" for s in failed[:5])
     report(
-        "riffweb", counts.get("create", 0) + counts.get("feed", 0), counts.get("audio", 0), delays,
+        f"{dialect}_faults{faults * 100:.0f}_riffweb", counts.get("create", 0) + counts.get("feed", 0), counts.get("audio", 0), delays,
         songs.count(), len(done),
         extra + f"  (wall {time.time() - started:.0f}s, faults answered {sum(counts.get(k, 0) for k in ('fault_429', 'fault_5xx', 'fault_malformed'))})",
+        unfinished=songs.exclude(status__in=Song.FINISHED).count(),
     )
     if done_ats and detect:
         print(
-            f"           detail: engine done spread {max(done_ats) - min(done_ats):.1f}s; done→noticed p50 "
+            f"# detail: engine done spread {max(done_ats) - min(done_ats):.1f}s; done→noticed p50 "
             f"{statistics.median(detect):.2f}s p95 {p95(detect):.2f}s; noticed→stored p50 {statistics.median(store):.2f}s "
             f"p95 {p95(store):.2f}s; calls {dict((k, v) for k, v in counts.items() if k in ('create', 'feed', 'audio'))}",
             flush=True,
@@ -283,7 +297,7 @@ def run_naive(args, dialect: str, faults: float) -> None:
     engine.stop()
     pool.shutdown()
     delays = [stored[k] - stats["tracks"][track_of[k]]["done_at"] for k in stored]
-    report("naive", calls["n"], fetches["n"], delays, len(songs), len(stored), f"  (wall {time.time() - started:.0f}s)")
+    report(f"{dialect}_faults{faults * 100:.0f}_naive", calls["n"], fetches["n"], delays, len(songs), len(stored), f"  (wall {time.time() - started:.0f}s)")
 
 
 def main() -> None:
@@ -295,17 +309,23 @@ def main() -> None:
     parser.add_argument("--skip-naive", action="store_true")
     args = parser.parse_args()
 
-    call_command("migrate", verbosity=0)
+    if connection.vendor == "postgresql":
+        connection.settings_dict["TEST"]["NAME"] = "riffweb_bench_pipeline"
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    else:
+        call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
     user, _ = get_user_model().objects.get_or_create(username="bench")
     project = Project.create_for(user, name="Benchmark")
     db = connection.settings_dict["NAME"]
-    print(f"riffweb pipeline benchmark: {args.songs} songs, render delay {args.render_delay:g}s, db {db}, logs in {WORK}", flush=True)
+    broker = "redis" if os.environ.get("REDIS_URL") else "orm"
+    print(f"# riffweb pipeline benchmark: {args.songs} songs, render delay {args.render_delay:g}s, db {db}, "
+          f"broker {broker}, logs in {WORK}", flush=True)
     names = {"riffusion": "dialect A (riffusion, polling)", "useapi": "dialect B (useapi, callbacks)"}
     for faults in [float(f) for f in args.faults.split(",")]:
         for dialect in args.dialects.split(","):
-            print(f"{names[dialect]}, {faults:.0%} faulted answers:", flush=True)
+            print(f"# {names[dialect]}, {faults:.0%} faulted answers:", flush=True)
             run_riffweb(args, dialect, faults, project)
             if not args.skip_naive and faults == 0:
                 run_naive(args, dialect, faults)

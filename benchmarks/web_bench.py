@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/web_bench.py                     # 300 open pages, then step up
     .venv/bin/python benchmarks/web_bench.py --pages 300 --max-pages 300 --seconds 30
 
-It runs `gunicorn riffweb.wsgi` (DEBUG off, the Procfile's command on a loopback port) on its
+It runs the Procfile's `web` line as written (gunicorn, DEBUG off, PORT on loopback) on its
 own SQLite file in a temporary folder (or on DATABASE_URL when set), creates one project page
 per open page with three requests, so six unfinished songs, loads every page once, and
 simulates each open page as the browser runs it: every poller its markup starts
@@ -14,6 +14,8 @@ the cards' versions the page holds, the new versions taken from each answer. Mea
     polls_per_page_per_minute   status requests one open page makes per minute (target ≤ 30)
     status_p95_ms               95th percentile of a status request's time at --pages (target ≤ 50)
     status_p50_ms, changed_answers, failed_polls
+    status_server_cpu_ms_per_poll   CPU the gunicorn processes spent per poll (not skewed by load)
+    open_pages_cpu_ceiling      the machine's cores divided by one open page's server CPU per second
     open_pages_at_p95_100ms     the most open pages (stepping up by half, up to --max-pages)
                                 whose p95 stayed within 100 ms; ">N" when every step did
 """
@@ -122,23 +124,46 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def procfile_web() -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line.removeprefix("web:").strip()
+    raise RuntimeError("the Procfile has no web line")
+
+
 def start_gunicorn(workers: int) -> tuple[subprocess.Popen, str]:
+    """The Procfile's web line exactly as written (access log included), on a loopback port."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "riffweb.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
-    )
+    env = os.environ | {"PORT": str(port), "WEB_CONCURRENCY": str(workers),
+                        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    process = subprocess.Popen(["bash", "-c", f"exec {procfile_web()}"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
-            requests.get(f"{url}/healthz", timeout=1)
+            requests.get(f"{url}/accounts/login/", timeout=1)
             return process, url
         except requests.RequestException:
             time.sleep(0.2)
     process.terminate()
     raise RuntimeError("gunicorn did not start")
+
+
+def server_cpu_seconds(master: int) -> float:
+    """CPU time the gunicorn master and its workers have used: what the server costs, whatever
+    else the machine runs meanwhile (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master in (pid, ppid):
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
 
 
 def change_songs(song_ids: list[int], per_second: float, stop: threading.Event) -> None:
@@ -227,8 +252,16 @@ def main() -> None:
         print(f"gunicorn_workers={args.workers}")
         print(f"cards_per_page={len(pages[0].versions)}")
         print(f"pollers_per_page={len(pollers)}")
+        cpu = server_cpu_seconds(server.pid)
         figures = run(url, pages[:args.pages], pollers, args.seconds, args.threads)
+        cpu_per_poll = (server_cpu_seconds(server.pid) - cpu) / max(1, figures["polls"])
         print(f"open_pages={args.pages}")
+        # What the server spends per poll, and the pages its cores could hold at that cost with
+        # nothing else running (not the client, not the database): a ceiling a busy machine
+        # cannot show by timing.
+        print(f"status_server_cpu_ms_per_poll={cpu_per_poll * 1000:.2f}")
+        per_page = figures["polls_per_page_per_minute"] / 60
+        print(f"open_pages_cpu_ceiling={os.cpu_count() / (cpu_per_poll * per_page):.0f}")
         print(f"polls_per_page_per_minute={figures['polls_per_page_per_minute']:.1f}")
         print(f"status_p50_ms={figures['p50']:.1f}")
         print(f"status_p95_ms={figures['p95']:.1f}")

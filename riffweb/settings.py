@@ -125,6 +125,10 @@ else:
             "NAME": env("SQLITE_PATH", str(BASE_DIR / "var" / "riffweb.sqlite3")),
             # A file, not memory, so that a test's worker cluster (another process) sees it.
             "TEST": {"NAME": env("SQLITE_TEST_PATH", str(BASE_DIR / "var" / "test.sqlite3"))},
+            # Kept open between requests, as PostgreSQL's: opening one (its pragmas, Django's SQL
+            # functions) cost about a quarter of an open page's status poll (benchmarks/web_bench.py).
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
             # The web process and the worker cluster write to one file: wait for locks
             # instead of failing, and let readers run beside the writer.
             "OPTIONS": {

@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> None:
         help="encode each MP3 when its render finishes instead of on first download",
     )
     parser.add_argument(
+        "--prerendered", type=int, default=0, metavar="N",
+        help="render N clips at start and serve them as every generated track (load benchmarks)",
+    )
+    parser.add_argument(
         "--unknown-job", choices=("404", "empty"), default="404",
         help="dialect B's answer for a job it does not know: 404, or 200 with an empty list",
     )
@@ -93,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
         data_dir=args.data_dir,
         song_seconds=args.song_seconds,
         eager_mp3=args.eager_mp3,
+        prerendered=args.prerendered,
         unknown_job=args.unknown_job,
         fault_rate_596=args.fault_rate_596,
         retry_after=args.retry_after,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import json
 import logging
 import random
@@ -24,10 +25,10 @@ from typing import Callable
 from riffweb import audio
 
 from . import artwork, dialect_a, dialect_b, transforms
-from .composer import SongSpec, stable_seed
+from .composer import MIN_SECONDS, Prompt, SongSpec, stable_seed
 from .jobs import PROCESS, SUCCESS, Job, JobStore, RenderFailed, Track, Upload, new_id
 from .lyrics import TIMED_SHAPES
-from .store import AudioStore
+from .store import AudioStore, Clip
 from .transforms import Stems
 from .web import ApiError, Request, Response, iso_time, json_response
 
@@ -79,6 +80,9 @@ class EngineConfig:
     # Encode each track's MP3 when its render finishes, like a hosted upstream whose
     # file exists when it says done (default: on first download).
     eager_mp3: bool = False
+    # Render this many clips once at start and serve them, in turn, as every generated track
+    # (0: render each track). For load benchmarks, where rendering would be the bottleneck.
+    prerendered: int = 0
     # Dialect B's answer to `GET music?id=` for a job it does not know (never made, or
     # forgotten): "404" with an error body, or "empty": 200 with [] as some gateways do.
     unknown_job: str = "404"
@@ -174,12 +178,23 @@ class EngineApp:
         self.store = AudioStore(root, eager_mp3=config.eager_mp3)
         self.jobs = JobStore(self.store, config.render_delay, config.render_workers)
         self.jobs.on_change = self._job_changed
+        self._clips = [self._prerender(seed) for seed in range(config.prerendered)]
+        self._clip_turn = itertools.count()
         self._faults = random.Random(config.seed_faults)
         self._account_faults = random.Random(config.seed_faults + 596)
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
         self._callbacks = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-callback")
         self._outage = False
+
+    def _prerender(self, seed: int) -> Clip:
+        seconds = self.config.song_seconds or 30.0
+        spec = SongSpec(prompts=[Prompt("synthwave")], instrumental=True, seed=seed, duration=seconds,
+                        min_seconds=min(seconds, MIN_SECONDS))
+        stems = transforms.generate(spec)
+        plan, clip_id = stems.plan, new_id()
+        duration, waveform = self.store.save(clip_id, stems)
+        return Clip(clip_id, duration, waveform, plan)
 
     def close(self) -> None:
         self.jobs.stop()
@@ -353,10 +368,12 @@ class EngineApp:
             spec = replace(spec, duration=self.config.song_seconds, min_seconds=min(spec.min_seconds, self.config.song_seconds))
         build = self._builder(transform, source, params or {})
 
-        def work(variant: int) -> Callable[[], Stems]:
-            def run() -> Stems:
+        def work(variant: int) -> Callable[[], Stems | Clip]:
+            def run() -> Stems | Clip:
                 if fail:
                     raise RenderFailed("The render failed: the request hit the engine's failing-render trigger.")
+                if self._clips and transform is None:
+                    return self._clips[next(self._clip_turn) % len(self._clips)]
                 return build(replace(spec, variant=variant))
 
             return run

@@ -10,6 +10,7 @@ encoding.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,19 +38,37 @@ def _to_float(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) / np.float32(32767.0)
 
 
+@dataclass(frozen=True)
+class Clip:
+    """A track rendered once (the pre-rendered mode), whose files other tracks share."""
+
+    id: str
+    duration: float
+    waveform: list[float]
+    plan: object  # the composer's plan, described to musicians like a rendered track's
+
+
 class AudioStore:
     def __init__(self, root: Path, eager_mp3: bool = False):
         self.root = root
         self.eager_mp3 = eager_mp3
         self.root.mkdir(parents=True, exist_ok=True)
         self._plans: dict[str, tuple] = {}  # item id -> (plan, what was heard)
+        self._clips: dict[str, str] = {}  # item id -> the clip whose files it shares
         self._lock = threading.Lock()
 
-    def _dir(self, item_id: str) -> Path:
-        return self.root / item_id
+    def _key(self, item_id: str) -> str:
+        return self._clips.get(item_id, item_id)
 
-    def save(self, item_id: str, stems: Stems) -> tuple[float, list[float]]:
-        """Store stems; return (duration, waveform peaks of the mix)."""
+    def _dir(self, item_id: str) -> Path:
+        return self.root / self._key(item_id)
+
+    def save(self, item_id: str, stems: Stems | Clip) -> tuple[float, list[float]]:
+        """Store stems (or share a clip's files); return (duration, waveform peaks of the mix)."""
+        if isinstance(stems, Clip):
+            with self._lock:
+                self._clips[item_id] = stems.id
+            return stems.duration, stems.waveform
         folder = self._dir(item_id)
         folder.mkdir(parents=True, exist_ok=True)
         vocals, instrumental = _to_int16(stems.vocals), _to_int16(stems.instrumental)
@@ -74,7 +93,7 @@ class AudioStore:
     def load(self, item_id: str) -> Stems:
         folder = self._dir(item_id)
         with self._lock:
-            plan, heard = self._plans.get(item_id, (None, None))
+            plan, heard = self._plans.get(self._key(item_id), (None, None))
         return Stems(
             vocals=_to_float(np.load(folder / "vocals.npy")),
             instrumental=_to_float(np.load(folder / "instrumental.npy")),

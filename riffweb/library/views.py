@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +20,7 @@ from riffweb.library.export import write_zip
 from riffweb.library.forms import (
     BulkForm, LabelsForm, LibraryFilterForm, MoveForm, RenameForm, SongIdsField,
 )
-from riffweb.studio import access
+from riffweb.studio import access, search
 from riffweb.studio.models import Song
 from riffweb.studio.page_context import cards_context
 
@@ -49,8 +49,7 @@ def _menus(memberships) -> dict:
 def _filtered(songs, form: LibraryFilterForm, user):
     data = form.cleaned_data if form.is_valid() else {}
     if q := data.get("q"):
-        songs = songs.filter(Q(title__icontains=q) | Q(lyrics__icontains=q) | Q(tags__icontains=q)
-                             | Q(labels__icontains=q))
+        songs = search.matching(songs, q)
     if data.get("project"):
         songs = songs.filter(project_id=data["project"])
     if data.get("mode"):
@@ -70,8 +69,8 @@ def _page(request, songs, user, searching: bool):
     """One page of songs in two steps: the ids (a narrow query the song_library_recent index
     covers, so deep pages stay cheap), then those rows with what each row shows.
 
-    A search reads the table whatever happens (lyrics are not indexed): then every matching
-    id comes back in that one scan, rather than one scan to count and another for the page.
+    A search's matches come from the full-text index, unordered: every matching id comes back
+    in one query, sorted, rather than one query to count and another for the page.
     """
     ids = songs.values_list("pk", flat=True)
     page = Paginator(list(ids) if searching else ids, PAGE_SIZE).get_page(request.GET.get("page"))

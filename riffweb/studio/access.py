@@ -30,6 +30,17 @@ def projects_for(user, need: Need = "view") -> QuerySet[Project]:
     ).distinct()
 
 
+def project_roles(user) -> dict[int, str]:
+    """{project id: the user's role} in one narrow query (the status poll's rights check)."""
+    if not user.is_authenticated:
+        return {}
+    return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+
+
+def role_may(role: str | None, need: Need) -> bool:
+    return role in _ROLES_FOR[need]
+
+
 def membership_for(user, project_id: int) -> Membership | None:
     if not user.is_authenticated:
         return None
@@ -48,7 +59,7 @@ def _check(user, project_id: int, need: Need) -> Membership:
 def can(user, project_id: int, need: Need) -> bool:
     """For templates and forms that show or hide controls; views still call a getter."""
     membership = membership_for(user, project_id)
-    return membership is not None and membership.role in _ROLES_FOR[need]
+    return membership is not None and role_may(membership.role, need)
 
 
 def get_project_for(user, pk: int, need: Need = "view") -> tuple[Project, Membership]:

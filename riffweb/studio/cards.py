@@ -15,6 +15,11 @@ MAX_CARDS = 200  # a project page shows 30 requests; a library page 25 songs
 LOOKS = {"card", "player", "row"}  # the project page's cards, the song page's players, library rows
 
 
+# What `version` reads (card_message included): the poll loads only these to compare.
+VERSION_FIELDS = ("project_id", "status", "progress", "changed_at", "error", "failure", "last_progress_at",
+                  "submitted_at")
+
+
 def version(song, unreachable: bool) -> str:
     micros = (song.changed_at - EPOCH) // timedelta(microseconds=1)
     message = zlib.crc32(song.card_message(unreachable).encode())

@@ -44,13 +44,15 @@ class UpstreamError(Exception):
 
 class UpstreamBusy(UpstreamError):
     """429: wait `retry_after` seconds, then try again. `running_jobs`: how many jobs the
-    account is busy with, when the answer said (None when the provider itself was busy)."""
+    account is busy with, when the answer said (None when the provider itself was busy).
+    `stated`: the service named the wait (Retry-After); otherwise it is our 10–30 s guess."""
 
     def __init__(self, message: str, retry_after: float, detail: str = "", status: int = 429,
-                 running_jobs: int | None = None):
+                 running_jobs: int | None = None, stated: bool = True):
         super().__init__(message, detail, status)
         self.retry_after = retry_after
         self.running_jobs = running_jobs
+        self.stated = stated
 
 
 class UpstreamUnavailable(UpstreamError):
@@ -400,9 +402,11 @@ class Client:
             pass
         if code == 429:
             retry_after = _number(response.headers.get("Retry-After"))
-            if retry_after is None or retry_after < 0:
+            stated = retry_after is not None and retry_after >= 0
+            if not stated:
                 retry_after = random.uniform(10, 30)
-            raise UpstreamBusy("The upstream is busy.", min(retry_after, 600.0), detail, running_jobs=busy_jobs(data))
+            raise UpstreamBusy("The upstream is busy.", min(retry_after, 600.0), detail, running_jobs=busy_jobs(data),
+                               stated=stated)
         if code in (401, 403, 596):
             raise UpstreamAuthError(_auth_message(code), detail, code)
         if code == 422:

@@ -68,6 +68,7 @@ COVER_DEADLINE = 10.0
 MAX_PARTIALS_PER_LOOP = 20
 
 PROBE_MAX = 5.0  # seconds between probes while the upstream is unreachable
+FAILURES_FOR_OUTAGE = 4  # failed status calls in a row, whatever their ids, that mean an outage
 
 
 # --- applying what the upstream said ------------------------------------------------------
@@ -213,9 +214,9 @@ def _due_songs(now, limit: int) -> list[Song]:
     return [s for s in candidates if s.next_poll_at <= now + timedelta(seconds=0.5 * s.poll_interval)]
 
 
-def _back_off(songs: list[Song], now, factor: float = 2.0) -> None:
+def _back_off(songs: list[Song], now, factor: float = 2.0, floor: float = 5.0) -> None:
     for song in songs:
-        interval = min(settings.RIFFWEB_POLL_MAX * 3, max(song.poll_interval * factor, 5.0)) * random.uniform(0.8, 1.2)
+        interval = min(settings.RIFFWEB_POLL_MAX * 3, max(song.poll_interval * factor, floor)) * random.uniform(0.8, 1.2)
         song.wait_longer(now, interval)
 
 
@@ -261,22 +262,40 @@ def poll_due(client: upstream.Client, state: UpstreamState) -> int:
     return _poll_jobs(client, state, by_job, size, now)
 
 
+def _refused(exc: upstream.UpstreamBusy, songs: list[Song], now) -> bool:
+    """A 429 on a status call; True when all polling must wait.
+
+    A wait the service names (Retry-After) holds every status call until then. Without one,
+    only the songs asked about wait, a little longer each time they are refused in a row, so
+    a stray 429 costs them a second or two and a real limit slows their polls down fast.
+    """
+    if exc.stated:
+        _note_failure(exc)
+        return True
+    UpstreamState.note_error(exc.detail)
+    _back_off(songs, now, floor=2 * settings.RIFFWEB_POLL_MIN)
+    return False
+
+
 def _halves(items: list) -> list[list]:
     middle = (len(items) + 1) // 2
     return [items[:middle], items[middle:]]
 
 
 def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> int:
-    """Ask about the jobs in batches; a batch the upstream chokes on is asked again in halves.
+    """Ask about the jobs in batches; a batch the upstream chokes on is asked again.
 
-    A refused list (400, 414) makes every later batch a pair; a 5xx or an answer that leaves
-    ids out may be the list's length too, so those ids are asked again in halves at once, and
-    only a batch of one that fails is an outage, or one left out counts towards "lost".
+    A refused list (400, 414) makes every later batch a pair. A 5xx or a malformed answer is
+    most often one bad answer: the same batch is asked again at once (after the loop's other
+    batches); failing twice, it may be the list's length, so it is asked again in halves. Only
+    a batch of one that fails twice, or FAILURES_FOR_OUTAGE failed calls in a row, is an outage.
+    A 429 holds back only the songs it refused (see `_refused`). An answer that leaves ids out
+    has them asked again in halves at once; one left out alone counts towards "lost".
     """
-    calls = 0
-    queue_ = list(_chunks(list(by_job), size))
+    calls = failed_in_a_row = 0
+    queue_ = [(chunk, 0) for chunk in _chunks(list(by_job), size)]
     while queue_ and calls < MAX_CALLS_PER_LOOP * 2:
-        job_ids = queue_.pop(0)
+        job_ids, failures = queue_.pop(0)
         members = [s for j in job_ids for s in by_job[j]]
         calls += 1
         try:
@@ -286,25 +305,34 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> 
                 log.warning("status call refused %d ids (HTTP %s); falling back to pairs", len(job_ids), exc.status)
                 UpstreamState.use_feed_chunk(2)
                 state.feed_chunk = 2
-                queue_ = list(_chunks(job_ids, 2)) + [p for rest in queue_ for p in _chunks(rest, 2)]
+                queue_ = [(p, 0) for p in _chunks(job_ids, 2)] + [(p, f) for rest, f in queue_ for p in _chunks(rest, 2)]
                 continue
             _note_failure(exc)
             _back_off(members, now)
             continue
         except upstream.UpstreamBusy as exc:
-            _note_failure(exc)
-            return calls
+            if _refused(exc, members, now):
+                return calls
+            continue
         except upstream.UpstreamAuthError as exc:
             _note_failure(exc)
             _back_off(members, now)
             continue
         except upstream.UpstreamError as exc:
-            if len(job_ids) > 1:
-                log.warning("status call about %d ids failed (%s); asking again in halves", len(job_ids), exc)
-                queue_ = _halves(job_ids) + queue_
+            failed_in_a_row += 1
+            probing = state.unreachable_since is not None  # the probe's answer is the answer
+            if failed_in_a_row < FAILURES_FOR_OUTAGE and failures == 0 and not probing:
+                log.info("status call about %d ids failed (%s); asking again", len(job_ids), exc)
+                UpstreamState.note_error(exc.detail)
+                queue_.append((job_ids, 1))
+                continue
+            if failed_in_a_row < FAILURES_FOR_OUTAGE and len(job_ids) > 1:
+                log.warning("status call about %d ids failed twice (%s); asking again in halves", len(job_ids), exc)
+                queue_ = [(h, 1) for h in _halves(job_ids)] + queue_
                 continue
             _unreachable(state, exc, timezone.now())
             return calls
+        failed_in_a_row = 0
         UpstreamState.call_succeeded()
         seen = timezone.now()
         if state.unreachable_since and UpstreamState.reachable_again():
@@ -313,7 +341,7 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> 
         unreported = [j for j in job_ids if j not in reports]
         if unreported and len(job_ids) > 1:
             log.info("status call about %d ids answered %d; asking about the rest again", len(job_ids), len(reports))
-            queue_ = [h for h in _halves(unreported) if h] + queue_
+            queue_ = [(h, 0) for h in _halves(unreported) if h] + queue_
         running: list[Song] = []
         for job_id in job_ids:
             tracks = reports.get(job_id)

@@ -1,4 +1,4 @@
-"""The engine's benchmark and demo options: song_seconds and eager_mp3."""
+"""The engine's benchmark and demo options: song_seconds, eager_mp3 and prerendered."""
 
 import signal
 import subprocess
@@ -39,10 +39,26 @@ def test_eager_mp3_encodes_the_mix_when_the_render_finishes(tmp_path):
             assert (data / ids[0] / "mix.mp3").read_bytes() == answer.content
 
 
+def test_prerendered_serves_its_clips_as_every_generated_track_and_still_renders_transforms(tmp_path):
+    data = tmp_path / "clips"
+    config = EngineConfig(render_delay=0.0, song_seconds=5.0, eager_mp3=True, prerendered=2, data_dir=str(data))
+    with EngineServer(config).start() as server:
+        assert len(list(data.iterdir())) == 2  # rendered (and encoded) before the first request
+        tracks = generate(server, {"tag": "metal", "title": "One"}) + generate(server, {"tag": "jazz"})
+        files = [requests.get(t["audio_url"], timeout=30).content for t in tracks]
+        assert len(set(files)) == 2 and set(files[:2]) == set(files[2:])  # the two clips, in turn
+        assert all(audio.decode(f).format == "mp3" and t["duration"] < 30 for f, t in zip(files, tracks))
+        assert [t["title"] for t in tracks[:2]] == ["One", "One"]
+        cover = generate(server, {"tag": "lofi", "morph": {"transform": "cover", "riff_id": tracks[0]["id"],
+                                                               "normalized_cover_strength": 0.5}})
+        assert len(list(data.iterdir())) == 4  # a transform's tracks are rendered from their source
+        assert all(requests.get(t["audio_url"], timeout=30).status_code == 200 for t in cover)
+
+
 def test_the_command_line_takes_both_options():
     process = subprocess.Popen(
         [sys.executable, "-m", "riffweb.engine", "--port", "0", "--render-delay", "0",
-         "--song-seconds", "5", "--eager-mp3"],
+         "--song-seconds", "5", "--eager-mp3", "--prerendered", "1"],
         stdout=subprocess.PIPE,
         text=True,
     )

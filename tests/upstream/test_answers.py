@@ -165,9 +165,9 @@ def test_status_call_failures_back_off_and_the_songs_still_finish(engine, reques
     assert [s.status for s in pump_until(request_)] == [Song.Status.DONE] * 2
 
 
-def test_a_429_on_the_feed_pauses_polling(engine, request_, db):
+def test_a_429_naming_its_wait_on_the_feed_pauses_all_polling(engine, request_, db):
     submit_transform(request_.pk)
-    faults(engine, fault_rate_429=1.0)
+    faults(engine, fault_rate_429=1.0, retry_after=12)
     Song.objects.filter(transform=request_).update(next_poll_at=timezone.now())
     tracker.run_pump(seconds=1.0)
     assert engine.stats()["counts"]["feed"] == 1  # one call, then it waits

@@ -1,0 +1,101 @@
+"""Full-text search over a song's words (title, lyrics, tags, labels), with an index per vendor.
+
+PostgreSQL: a GIN index over the tsvector expression `vector()`; the query uses the same
+expression, so the planner answers it from the index. SQLite: an FTS5 table holding the same
+columns, kept in sync by triggers on the song table, so every writer (verbs, bulk_create,
+QuerySet.update) keeps it true.
+
+Both match every word the user typed as a prefix ("alp" finds "Alpha"), all words required;
+punctuation is dropped, so no user input reaches either query language as syntax.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connections
+from django.db.models.expressions import RawSQL
+
+FIELDS = ("title", "lyrics", "tags", "labels")
+INDEX = "song_search"  # the library's search: Song.objects.matching(q)
+FTS_TABLE = "studio_song_fts"
+MAX_WORDS = 8
+WORD = re.compile(r"\w+")
+
+
+def vector() -> SearchVector:
+    # 'simple': no stemming or stop words, so lyrics in any language match as typed.
+    return SearchVector(*FIELDS, config="simple")
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.lower())[:MAX_WORDS]
+
+
+def matching(songs, text: str):
+    """`songs` narrowed to those holding every word of `text` (none when it has no word)."""
+    terms = words(text)
+    if not terms:
+        return songs.none()
+    if connections[songs.db].vendor == "postgresql":
+        query = SearchQuery(" & ".join(f"{t}:*" for t in terms), search_type="raw", config="simple")
+        return songs.annotate(words=vector()).filter(words=query)
+    match = " ".join(f'"{t}"*' for t in terms)
+    return songs.filter(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", (match,)))
+
+
+def _sqlite_statements(table: str) -> list[str]:
+    cols = ", ".join(FIELDS)
+    new = ", ".join(f"new.{f}" for f in FIELDS)
+    old = ", ".join(f"old.{f}" for f in FIELDS)
+    remove = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {cols}) VALUES ('delete', old.id, {old});"
+    add = f"INSERT INTO {FTS_TABLE}(rowid, {cols}) VALUES (new.id, {new});"
+    return [
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5({cols}, content='{table}', "
+        "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_insert AFTER INSERT ON {table} BEGIN {add} END",
+        f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_delete AFTER DELETE ON {table} BEGIN {remove} END",
+        f"CREATE TRIGGER IF NOT EXISTS {FTS_TABLE}_update AFTER UPDATE OF {cols} ON {table} "
+        f"BEGIN {remove} {add} END",
+    ]
+
+
+def install(schema_editor, song_model) -> None:
+    """Create the index for this database's vendor (migration 0006_song_search)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.add_index(song_model, GinIndex(vector(), name=INDEX))
+    elif schema_editor.connection.vendor == "sqlite":
+        _sqlite_triggers(schema_editor.connection, song_model._meta.db_table)
+
+
+def repair(connection, song_model) -> None:
+    """SQLite drops a table's triggers when a migration rebuilds the table (its way of
+    altering columns): after every migrate, put them back and rebuild the FTS table from the
+    songs, if the search is installed and a trigger is missing."""
+    if connection.vendor != "sqlite" or FTS_TABLE not in connection.introspection.table_names():
+        return
+    _sqlite_triggers(connection, song_model._meta.db_table)
+
+
+def _sqlite_triggers(connection, table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+                       [f"{FTS_TABLE}_%"])
+        if cursor.fetchone()[0] == 3:
+            return
+        for statement in _sqlite_statements(table):
+            cursor.execute(statement)
+        cursor.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
+
+
+def uninstall(schema_editor, song_model) -> None:
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f'DROP INDEX IF EXISTS "{INDEX}"')
+        elif connection.vendor == "sqlite":
+            for name in ("insert", "delete", "update"):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {FTS_TABLE}_{name}")
+            cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")

@@ -1,0 +1,111 @@
+"""Library search: full-text, from an index on each database, in a constant number of queries.
+
+Marked `postgres`, so bin/test's second pass runs it again on PostgreSQL (its GIN index);
+the first pass runs it on SQLite (its FTS5 table).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from riffweb.studio import search
+from riffweb.studio.models import Project, Song, Transform
+from tests.conftest import make_request
+
+pytestmark = pytest.mark.postgres
+
+LIBRARY = reverse("library:song_list")
+
+
+def rows(response) -> int:
+    assert response.status_code == 200
+    return response.content.decode().count('class="library-row')
+
+
+def found(client, q: str) -> str:
+    return client.get(LIBRARY, {"q": q}).content.decode()
+
+
+def test_every_word_must_match_as_a_prefix_in_any_field(owner_client, owner, project):
+    make_request(project, owner, title="Alpha", lyrics="[Verse]\nMoonlight over the river", tags="jazz")
+    make_request(project, owner, title="Beta", lyrics="[Verse]\nsunrise", tags="synthwave, metal")
+    assert "Alpha" in found(owner_client, "moon river") and "Beta" not in found(owner_client, "moon river")
+    assert "Beta" in found(owner_client, "SYNTH") and "Alpha" not in found(owner_client, "synth")
+    assert rows(owner_client.get(LIBRARY, {"q": "moon metal"})) == 0
+
+
+def test_query_syntax_is_taken_as_plain_words(owner_client, owner, project):
+    make_request(project, owner, title="Rock & roll", lyrics='"quoted" NEAR(a b) title:* OR')
+    for q in ['"', "NEAR(", "rock & !", "title:*", "a OR b*", "'); DROP TABLE x; --", "***"]:
+        assert owner_client.get(LIBRARY, {"q": q}).status_code == 200, q
+    assert "Rock &amp; roll" in found(owner_client, "rock & roll!")
+    assert "Rock &amp; roll" in found(owner_client, '"quoted"')
+    assert rows(owner_client.get(LIBRARY, {"q": "***"})) == 0
+
+
+def test_it_finds_renamed_relabelled_and_bulk_created_songs_and_forgets_deleted_ones(owner_client, owner, project):
+    transform = make_request(project, owner, title="Old name")
+    song = transform.songs.get(variant=0)
+    owner_client.post(reverse("library:song_rename", args=[song.pk]), {"title": "Velvet highway"})
+    owner_client.post(reverse("library:song_labels", args=[song.pk]), {"labels": "keeper"})
+    assert "Velvet highway" in found(owner_client, "velvet keep")
+    Song.objects.bulk_create([Song(transform=transform, project=project, variant=5, title="Glass ocean")])
+    assert "Glass ocean" in found(owner_client, "glass")
+    Song.objects.filter(title="Glass ocean").delete()
+    assert rows(owner_client.get(LIBRARY, {"q": "glass"})) == 0
+
+
+def test_it_shows_only_songs_i_may_hear(owner_client, owner, stranger, project):
+    make_request(project, owner, title="Mine moon")
+    make_request(Project.create_for(stranger, name="Secret"), stranger, title="Their moon")
+    html = found(owner_client, "moon")
+    assert "Mine moon" in html and "Their moon" not in html
+    project.songs.first().trash()
+    assert rows(owner_client.get(LIBRARY, {"q": "moon"})) == 1
+
+
+def _songs(project, owner, count: int) -> None:
+    transforms = Transform.objects.bulk_create(
+        [Transform(project=project, created_by=owner, mode=Transform.Mode.PROFESSIONAL, title=f"Moon {i}")
+         for i in range(count // 2)])
+    Song.objects.bulk_create([Song(transform=t, project=project, variant=v, title=t.title, lyrics="neon moon")
+                              for t in transforms for v in (0, 1)])
+
+
+def _queries(client, params) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(LIBRARY, params).status_code == 200
+    return len(captured)
+
+
+@pytest.mark.parametrize("params", [{}, {"q": "moon"}, {"q": "neon mo", "sort": "title", "page": "2"}])
+def test_a_page_costs_the_same_few_queries_with_ten_or_two_hundred_songs(owner_client, owner, project, params):
+    _songs(project, owner, 10)
+    few = _queries(owner_client, params)
+    _songs(project, owner, 190)
+    assert _queries(owner_client, params) == few <= 10
+
+
+def test_the_search_is_answered_from_its_index(owner, project):
+    make_request(project, owner, title="Neon")
+    songs = search.matching(Song.objects.all(), "neon")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: make the planner show its choice
+        assert songs.exists()
+        sql, params = songs.query.sql_with_params()
+        explain = "EXPLAIN" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN"
+        cursor.execute(f"{explain} {sql}", params)
+        plan = str(cursor.fetchall())
+    assert (search.INDEX if connection.vendor == "postgresql" else search.FTS_TABLE) in plan
+
+
+def test_a_rebuilt_song_table_gets_its_search_triggers_back_after_migrate(owner_client, owner, project):
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite drops triggers when a migration rebuilds a table")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER {search.FTS_TABLE}_update")
+    search.repair(connection, Song)
+    make_request(project, owner, title="Crimson").songs.update(title="Winter static")
+    assert "Winter static" in found(owner_client, "winter")

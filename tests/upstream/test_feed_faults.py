@@ -1,0 +1,80 @@
+"""Status calls on a bad day: a failed feed call is asked again at once, a 429 without a wait
+holds back only the songs it refused, and with a fifth of all answers faulted every song is
+still stored, with no pause of all polling and a bounded number of calls."""
+
+import time
+
+from django.utils import timezone
+
+from riffweb.studio.models import Song, Transform
+from riffweb.upstream import client as upstream
+from riffweb.upstream import tracker
+from riffweb.upstream.models import UpstreamState
+from riffweb.upstream.submit import submit_transform
+from tests.cluster import running_engine
+from tests.conftest import make_request
+
+
+def rendered(stub, upstream_at, project, owner, requests: int) -> list[Transform]:
+    """Submitted requests whose tracks the stub has finished, every song due for a poll."""
+    upstream_at(stub.url)
+    transforms = [make_request(project, owner, title=f"Song {i}") for i in range(requests)]
+    for transform in transforms:
+        assert submit_transform(transform.pk) == "submitted"
+    time.sleep(stub.render_delay + 0.1)
+    Song.objects.update(next_poll_at=timezone.now())
+    return transforms
+
+
+def statuses() -> list[str]:
+    return sorted(Song.objects.values_list("status", flat=True))
+
+
+def test_a_failed_status_call_is_asked_again_at_once_not_after_a_backoff(stub, upstream_at, project, owner, db):
+    rendered(stub, upstream_at, project, owner, requests=2)
+    stub.fail("feed", (500, {"error": "upstream hiccup"}))
+    calls = tracker.poll_due(upstream.configured(), UpstreamState.get())
+    assert (calls, stub.calls["feed"]) == (2, 2)
+    assert statuses() == [Song.Status.DOWNLOADING] * 4  # every finished track noticed in this loop
+    assert not UpstreamState.is_unreachable()
+
+
+def test_a_429_without_a_wait_holds_back_only_the_songs_it_refused(stub, upstream_at, project, owner, db):
+    rendered(stub, upstream_at, project, owner, requests=2)
+    UpstreamState.ensure()
+    UpstreamState.use_feed_chunk(2)  # two status calls, one per request
+    stub.fail("feed", (429, {"detail": "Too Many Requests"}))
+    assert tracker.poll_due(upstream.configured(), UpstreamState.get()) == 2
+    assert statuses() == [Song.Status.DOWNLOADING] * 2 + [Song.Status.RUNNING] * 2
+    state = UpstreamState.get()
+    assert state.busy_until is None and "429" in state.last_error_detail
+    refused = Song.objects.filter(status=Song.Status.RUNNING)
+    assert all(s.next_poll_at <= timezone.now() + timezone.timedelta(seconds=1) for s in refused)
+    deadline = time.monotonic() + 20
+    while statuses() != [Song.Status.DONE] * 4 and time.monotonic() < deadline:
+        tracker.run_pump(seconds=0.3)
+    assert statuses() == [Song.Status.DONE] * 4
+    assert stub.calls["feed"] <= 4
+
+
+def test_a_fifth_of_answers_faulted_stores_every_song_without_pausing_all_polling(upstream_at, project, owner, db):
+    with running_engine(render_delay=1.0, song_seconds=5.0, fault_rate_429=0.05, fault_rate_5xx=0.1,
+                        fault_rate_malformed=0.05, seed_faults=11) as engine:
+        upstream_at(engine.url)
+        transforms = [make_request(project, owner, title=f"Song {i}") for i in range(5)]
+        deadline = time.monotonic() + 60
+        while Song.objects.exclude(status__in=Song.FINISHED).exists() and time.monotonic() < deadline:
+            for transform in Transform.objects.filter(status=Transform.Status.QUEUED):
+                submit_transform(transform.pk)  # the create path's own 429 waits are not under test
+            Transform.objects.filter(status=Transform.Status.QUEUED).update(next_attempt_at=timezone.now())
+            tracker.run_pump(seconds=0.3)
+            assert UpstreamState.get().busy_until is None  # no answer named a wait: nothing pauses all
+        counts = engine.stats()["counts"]
+    songs = list(Song.objects.all())
+    assert [s.status for s in songs] == [Song.Status.DONE] * 10
+    assert all(s.audio and s.duration >= 4 for s in songs)
+    assert sum(counts.get(k, 0) for k in ("fault_429", "fault_5xx", "fault_malformed")) > 0
+    assert counts["tracks_created"] == 5
+    # Polls 0.1–0.5 s apart over about 1.5 s, all ten songs in one call: a few dozen calls at
+    # most, where asking each failed call's songs again in halves, or per song, costs more.
+    assert counts["feed"] <= 40, counts
