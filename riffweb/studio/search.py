@@ -63,7 +63,7 @@ def _sqlite_statements(table: str) -> list[str]:
 
 
 def install(schema_editor, song_model) -> None:
-    """Create the index for this database's vendor (migration 0006_song_search)."""
+    """Create the index for this database's vendor (migration 0009_song_search)."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.add_index(song_model, GinIndex(vector(), name=INDEX))
     elif schema_editor.connection.vendor == "sqlite":
