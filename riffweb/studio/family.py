@@ -5,7 +5,7 @@ Only songs the user may see are drawn.
 """
 
 from riffweb.studio import access
-from riffweb.studio.models import Upload
+from riffweb.studio.models import Transform, Upload
 
 FAMILY_LIMIT = 300  # nodes drawn in a family tree
 
@@ -44,11 +44,14 @@ def family_node(user, item) -> dict:
     top = {"item": item, "is_upload": is_upload, "requests": []}
     visible = access.songs_for(user).select_related("transform")
     visible = visible.order_by("transform__created_at", "transform_id", "variant")
-    children = visible.filter(transform__source_upload=item) if is_upload else None
+    # The requests made from each generation are looked up first, by their own index: given only
+    # the join, SQLite's planner walks every visible song of the reader's projects instead.
+    made_from = Transform.objects.values_list("pk", flat=True).filter
+    children = visible.filter(transform_id__in=list(made_from(source_upload=item))) if is_upload else None
     level, budget = {item.pk: top}, FAMILY_LIMIT
     while level and budget > 0:
         if children is None:
-            children = visible.filter(transform__source_song__in=list(level))
+            children = visible.filter(transform_id__in=list(made_from(source_song__in=list(level))))
         requests, next_level = {}, {}
         for child in children[:budget]:
             request = requests.get(child.transform_id)
