@@ -136,6 +136,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def listening(port: int, process: subprocess.Popen, wait: float) -> bool:
+    """Whether `process` accepts connections on 127.0.0.1:port within `wait` seconds (False as
+    soon as it exits)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+
+
 @contextmanager
 def running_web(port: int, extra_env: dict | None = None, wait: float = 30.0):
     """`manage.py runserver --noreload` on 127.0.0.1:port with the same environment as
@@ -148,16 +162,9 @@ def running_web(port: int, extra_env: dict | None = None, wait: float = 30.0):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError(f"the web process on port {port} did not start:\n{log.read()[-4000:]}") from None
-                time.sleep(0.2)
+        if not listening(port, process, wait):
+            log.seek(0)
+            raise RuntimeError(f"the web process on port {port} did not start:\n{log.read()[-4000:]}")
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()

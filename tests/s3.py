@@ -2,17 +2,15 @@
 started once per test run on a free port, and a fresh bucket per test that wants one. The
 fixtures are registered in tests/conftest.py, so any test folder can put its media in a bucket."""
 
-import socket
 import subprocess
 import sys
-import time
 import uuid
 
 import boto3
 import pytest
 
 from riffweb.settings import s3_storage
-from tests.cluster import free_port
+from tests.cluster import free_port, listening
 
 KEYS = {"access_key": "riffweb-test", "secret_key": "riffweb-test-secret"}
 REGION = "us-east-1"
@@ -26,16 +24,9 @@ def s3_server():
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("moto's S3 server did not start") from None
-            time.sleep(0.1)
+    if not listening(port, process, 30):
+        process.kill()
+        raise RuntimeError("moto's S3 server did not start")
     yield url
     process.terminate()
     process.wait(10)
