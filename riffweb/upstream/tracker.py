@@ -168,6 +168,8 @@ def apply_job(job_id: str, tracks: list[upstream.Track], now, via_callback=False
         Song.objects.filter(pk__in=[s.pk for s in waiting], upstream_id="").live().fail(
             Failure.FEWER, f"job {job_id} ended with {len(tracks)} track(s)"
         )
+    elif ended and via_callback:  # a hint: the next poll, not the callback, ends a song it left out
+        Song.objects.filter(job_id=job_id, upstream_id="").poll_now(now)
     elif not via_callback:
         for song in waiting:  # its job is alive but has not shown this song yet: no progress
             apply_track(song, upstream.Track(id="", state="running", progress=song.progress), now, batch=batch)
