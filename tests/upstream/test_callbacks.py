@@ -160,3 +160,23 @@ def test_a_callback_for_a_create_that_got_no_answer_adopts_it(client, stub, upst
     assert [s.status for s in songs] == [Song.Status.DOWNLOADING, Song.Status.RUNNING]
     assert all(s.error == "" for s in songs)
     assert stub.calls["create"] == 1  # adopted, not resent
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_that_a_callback_ends_short_ends_its_missing_song_at_once(live_server, upstream_at, project, owner):
+    """A one-song job told by callback: the card the job left out ends as "fewer", not after the
+    safety poll (set far beyond the test's deadline here)."""
+    from riffweb.studio.models import Failure
+
+    with running_engine(render_delay=0.5, songs_per_job=1) as engine:
+        upstream_at(engine.url, dialect="useapi", RIFFWEB_PUBLIC_URL=live_server.url,
+                    RIFFWEB_CALLBACK_SAFETY_POLL=600)
+        transform = make_request(project, owner, mode=Transform.Mode.COMPOSE, prompts=[{"text": "piano"}], model="FUZZ-0.8")
+        submit_transform(transform.pk)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(s.is_finished for s in transform.songs.all()):
+            tracker.run_pump(seconds=0.3)
+        assert engine.stats()["counts"]["callbacks_sent"] >= 1
+    songs = list(transform.songs.order_by("variant"))
+    assert [s.status for s in songs] == [Song.Status.DONE, Song.Status.FAILED]
+    assert songs[1].failure == Failure.FEWER
