@@ -35,4 +35,5 @@ def test_download_wav_prepares_then_downloads_a_wav(page, live_server, stack, tr
     download.value.save_as(saved)
     assert saved.name == "tide-a.wav"
     checked = audio.check(saved)
-    assert checked.format == "wav" and abs(checked.duration - Song.objects.get(pk=song.pk).duration) < 0.05
+    # The song's length is read off its MP3, whose encoder delay and padding add up to two frames (~0.05 s).
+    assert checked.format == "wav" and abs(checked.duration - Song.objects.get(pk=song.pk).duration) < 0.1
