@@ -1,0 +1,121 @@
+"""Takes: each member's mark on each song (keeper, maybe, reject), and the team's shortlist order.
+
+A song is a *keeper* of its project when at least one member marked it keeper and keepers
+outnumber rejects; *undecided* when nobody has marked it. The library filters and sorts on these
+through the annotations below (subqueries on the page's own rows, never a query per row).
+"""
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from riffweb.studio.models import Song
+
+
+class TakeQuerySet(models.QuerySet):
+    def cast(self, song: Song, user, mark: str) -> "Take | None":
+        """The user's mark on the song, replacing any earlier one; "" removes it."""
+        if not mark:
+            self.filter(song=song, user=user).delete()
+            return None
+        take, _ = self.update_or_create(song=song, user=user, defaults={"mark": mark, "changed_at": timezone.now()})
+        return take
+
+
+def _count(mark: str):
+    counted = (Take.objects.filter(song_id=OuterRef("pk"), mark=mark).order_by()
+               .values("song_id").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def with_tally(songs, user):
+    """Songs annotated with keepers, maybes, rejects and my_mark ("" when I have not marked it)."""
+    mine = Take.objects.filter(song_id=OuterRef("pk"), user_id=user.pk).values("mark")[:1]
+    return songs.annotate(keepers=_count(Take.Mark.KEEPER), maybes=_count(Take.Mark.MAYBE),
+                          rejects=_count(Take.Mark.REJECT),
+                          my_mark=Coalesce(Subquery(mine), Value("")))
+
+
+def keepers(songs):
+    """Only the keepers: more keeper marks than rejects (so at least one keeper mark)."""
+    return songs.alias(keepers=_count(Take.Mark.KEEPER), rejects=_count(Take.Mark.REJECT)).filter(
+        keepers__gt=F("rejects"))
+
+
+FILTERS = {
+    "keepers": lambda songs, user: keepers(songs),
+    "undecided": lambda songs, user: songs.exclude(Exists(Take.objects.filter(song_id=OuterRef("pk")))),
+    "rejected": lambda songs, user: songs.alias(
+        keepers=_count(Take.Mark.KEEPER), rejects=_count(Take.Mark.REJECT)).filter(rejects__gt=F("keepers")),
+    "mine": lambda songs, user: songs.filter(Exists(
+        Take.objects.filter(song_id=OuterRef("pk"), user_id=user.pk, mark=Take.Mark.KEEPER))),
+    "unmarked_by_me": lambda songs, user: songs.exclude(Exists(
+        Take.objects.filter(song_id=OuterRef("pk"), user_id=user.pk))),
+}
+
+
+def filtered(songs, name: str, user):
+    return FILTERS[name](songs, user)
+
+
+def by_keepers(songs):
+    """Most keeper marks first, then fewest rejects: the library's "team's favourites" sort."""
+    return songs.alias(keepers=_count(Take.Mark.KEEPER), rejects=_count(Take.Mark.REJECT)).order_by(
+        F("keepers").desc(), "rejects", "-created_at", "-pk")
+
+
+class Take(models.Model):
+    """One member's mark on one song."""
+
+    class Mark(models.TextChoices):
+        KEEPER = "keeper", "Keeper"
+        MAYBE = "maybe", "Maybe"
+        REJECT = "reject", "Reject"
+
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="takes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="takes")
+    mark = models.CharField(max_length=10, choices=Mark.choices)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = TakeQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # One vote per member per song; its index also serves the tallies (by song) and
+            # "my mark" (song and user).
+            models.UniqueConstraint(fields=["song", "user"], name="one_take_per_member_per_song"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} marks {self.song_id} {self.mark}"
+
+
+class ShortlistQuerySet(models.QuerySet):
+    def for_project(self, project) -> list[Song]:
+        """The project's live keepers, in the team's order; keepers not placed yet come last, newest first."""
+        spot = ShortlistSpot.objects.filter(song_id=OuterRef("pk")).values("position")[:1]
+        songs = keepers(Song.objects.filter(project=project, deleted_at__isnull=True))
+        songs = songs.annotate(position=Subquery(spot)).select_related("transform")
+        return list(songs.order_by(F("position").asc(nulls_last=True), "-created_at", "-pk"))
+
+    def place(self, project, ordered: list[int]) -> None:
+        """Store this order of the project's keepers (ids not among them are ignored)."""
+        with transaction.atomic():
+            shortlist = {song.pk for song in self.for_project(project)}
+            ids = [pk for pk in dict.fromkeys(ordered) if pk in shortlist]
+            for position, pk in enumerate(ids):
+                self.update_or_create(song_id=pk, defaults={"position": position})
+
+
+class ShortlistSpot(models.Model):
+    """Where the team put a keeper in its project's shortlist."""
+
+    song = models.OneToOneField(Song, on_delete=models.CASCADE, related_name="shortlist_spot")
+    position = models.PositiveIntegerField()
+
+    objects = ShortlistQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.song_id} at {self.position}"
