@@ -93,18 +93,17 @@ class Take(models.Model):
 
 
 class ShortlistQuerySet(models.QuerySet):
-    def for_project(self, project) -> list[Song]:
-        """The project's live keepers, in the team's order; keepers not placed yet come last, newest first."""
+    def for_project(self, project, user) -> list[Song]:
+        """The project's live keepers with their tallies, in the team's order; keepers not placed
+        yet come last, newest first."""
         spot = ShortlistSpot.objects.filter(song_id=OuterRef("pk")).values("position")[:1]
-        songs = keepers(Song.objects.filter(project=project, deleted_at__isnull=True))
-        songs = songs.annotate(position=Subquery(spot)).select_related("transform")
+        songs = with_tally(Song.objects.filter(project=project, deleted_at__isnull=True), user)
+        songs = songs.filter(keepers__gt=F("rejects")).annotate(position=Subquery(spot)).select_related("transform")
         return list(songs.order_by(F("position").asc(nulls_last=True), "-created_at", "-pk"))
 
-    def place(self, project, ordered: list[int]) -> None:
-        """Store this order of the project's keepers (ids not among them are ignored)."""
+    def place(self, ids: list[int]) -> None:
+        """Store this order (the caller passes the shortlist's own ids, see OrderForm.arrange)."""
         with transaction.atomic():
-            shortlist = {song.pk for song in self.for_project(project)}
-            ids = [pk for pk in dict.fromkeys(ordered) if pk in shortlist]
             for position, pk in enumerate(ids):
                 self.update_or_create(song_id=pk, defaults={"position": position})
 
@@ -119,3 +118,11 @@ class ShortlistSpot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.song_id} at {self.position}"
+
+
+def tally(song: Song, user) -> Song:
+    """One song's marks counted onto it (as with_tally does for a page of songs)."""
+    marks = dict(Take.objects.filter(song=song).values_list("mark").annotate(n=Count("pk")).values_list("mark", "n"))
+    song.keepers, song.maybes, song.rejects = (marks.get(m, 0) for m in Take.Mark.values)
+    song.my_mark = Take.objects.filter(song=song, user_id=user.pk).values_list("mark", flat=True).first() or ""
+    return song
