@@ -4,7 +4,7 @@ listener stopped in a song or a playlist ("Resume on any device")."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -93,8 +93,9 @@ class PositionQuerySet(models.QuerySet):
         self.update_or_create(user=user, playlist=playlist, song=None if playlist else song,
                               defaults={"seconds": seconds, "at_song": song, "updated_at": timezone.now()})
 
-    def of_song(self, user, song: Song) -> "ListenPosition | None":
-        return self.filter(user=user, song=song, playlist=None).first() if user.is_authenticated else None
+    def seconds_in_song(self, user) -> Subquery:
+        """Where the user stopped in the outer query's song, for annotating songs (None if nowhere)."""
+        return Subquery(self.filter(user_id=user.pk, song_id=OuterRef("pk"), playlist=None).values("seconds")[:1])
 
     def of_playlist(self, user, playlist: Playlist) -> "ListenPosition | None":
         return self.filter(user=user, playlist=playlist).select_related("at_song").first()
