@@ -12,6 +12,7 @@ function setUp(box) {
   const items = () => [...document.querySelectorAll("[data-queue-item]")];
   let current = null; // the item playing (its data-song, and its place when the list changes)
   let lastSent = 0;
+  let played = false; // nothing to remember until the listener has played something
   let switching = false; // changing songs pauses the old one: that is not where the listener stopped
 
   function load(item, at = 0, play = true) {
@@ -36,7 +37,7 @@ function setUp(box) {
   }
 
   function position() {
-    if (!box.dataset.positionUrl || !current || !Number.isFinite(audio.currentTime)) return null;
+    if (!box.dataset.positionUrl || !played || !current || !Number.isFinite(audio.currentTime)) return null;
     const data = new FormData();
     data.append("csrfmiddlewaretoken", box.querySelector("[name=csrfmiddlewaretoken]").value);
     data.append("song", current.dataset.song);
@@ -55,6 +56,7 @@ function setUp(box) {
     if (data) navigator.sendBeacon(box.dataset.positionUrl, data);
   }
 
+  audio.addEventListener("play", () => { played = true; });
   audio.addEventListener("ended", () => step(1));
   audio.addEventListener("timeupdate", sendSoon);
   audio.addEventListener("loadedmetadata", () => { switching = false; });

@@ -89,6 +89,8 @@ def test_editors_reorder_by_drag_and_by_keyboard_and_remove(client, editor, play
     client.force_login(editor)
     ids = playlist.entry_ids()
     url = reverse("playlists:playlist_order", args=[playlist.pk])
+    page = client.get(playlist.get_absolute_url()).content.decode()
+    assert page.count(f'hx-post="{url}"') == 4  # the drag's form and each song's move buttons
     client.post(url, {"order": [ids[2], ids[0], ids[1]]})
     assert listed(client, playlist) == ["Third", "First", "Second"]
     html = client.post(url, {"item": ids[1], "move": "up"}, headers=HTMX).content.decode()

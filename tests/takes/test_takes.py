@@ -125,6 +125,7 @@ def test_the_shortlist_lists_keepers_in_the_order_editors_put_them(client, owner
     assert order() == ["Cc", "Bb", "Aa"]  # newest first until the team orders them
     assert client.post(order_url, {"order": [a.pk, b.pk, c.pk]}).status_code == 403
     client.force_login(editor)
+    assert client.get(url).content.decode().count(f'hx-post="{order_url}"') == 4  # the drag's form, each song's
     assert client.post(order_url, {"order": [a.pk, b.pk, c.pk]}).status_code == 302  # by drag
     assert order() == ["Aa", "Bb", "Cc"]
     html = client.post(order_url, {"item": c.pk, "move": "up"}, headers=HTMX).content.decode()  # by keyboard
