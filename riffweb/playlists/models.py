@@ -29,8 +29,13 @@ class Playlist(models.Model):
         return reverse("playlists:playlist_detail", args=[self.pk])
 
     def songs(self) -> list[Song]:
-        """Its live songs in order, each carrying `entry_id` (the same song may appear twice)."""
-        entries = self.entries.filter(song__deleted_at__isnull=True).select_related("song", "song__transform")
+        """Its live songs in order, each carrying `entry_id` (the same song may appear twice).
+
+        A song moved to another project since it was added is left out: its new project's
+        members may not be this one's, and neither may this playlist's guests hear it.
+        """
+        entries = self.entries.filter(song__deleted_at__isnull=True, song__project_id=self.project_id)
+        entries = entries.select_related("song", "song__transform")
         songs = []
         for entry in entries:
             entry.song.entry_id = entry.pk

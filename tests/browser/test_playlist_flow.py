@@ -1,6 +1,7 @@
 """Takes and playlists in a browser: a vote cast on a card shows in the tally; a playlist is built
 (from a song's page and from the library), reordered by keyboard and by drag, and played through
-a guest link in a browser without an account, where the queue moves on to the next song by itself."""
+a guest link in a browser without an account, where the queue moves on to the next song by itself;
+the server keeps where the member stopped and the page offers to resume there."""
 
 import re
 
@@ -18,8 +19,9 @@ TIMEOUT = 20_000
 
 @pytest.fixture
 def songs(transactional_db, project, owner):
-    made = [finish_song(make_request(project, owner, title=title).songs.get(variant=0), seconds=1.0)
-            for title in ("Alpha", "Bravo", "Charlie")]
+    # Charlie is short, so that the guest's queue soon moves on; Bravo long enough to pause in.
+    made = [finish_song(make_request(project, owner, title=title).songs.get(variant=0), seconds=seconds)
+            for title, seconds in (("Alpha", 1.0), ("Bravo", 4.0), ("Charlie", 1.0))]
     Song.objects.filter(variant=1).delete()  # one take per request keeps the pages short
     return made
 
@@ -83,6 +85,19 @@ def test_a_playlist_is_built_reordered_and_played_through_a_guest_link(browser, 
     page.reload()
     expect(page.locator("#playlist-entries [data-queue-item]")).to_have_count(3, timeout=TIMEOUT)
     assert order(page) == ["Charlie", "Bravo", "Alpha"]  # stored, not only moved on the page
+
+    # Where I stopped is kept on the server (the page posts it on pause, CSRF token and all), and
+    # the page offers to go on from there.
+    page.get_by_role("button", name="Play Bravo").click()
+    audio = page.locator("[data-queue-audio]")
+    page.wait_for_function("audio => audio.currentTime > 0.2 && !audio.paused", arg=audio.element_handle(),
+                           timeout=TIMEOUT)
+    with page.expect_response(lambda r: r.url.endswith("/position/")) as kept:
+        audio.evaluate("audio => audio.pause()")
+    assert kept.value.status == 204
+    page.reload()
+    page.get_by_role("button", name=re.compile("^Resume at 0:00 in “Bravo”")).click()
+    expect(page.locator("[data-queue-now]")).to_have_text(re.compile("^Bravo"), timeout=TIMEOUT)
 
     # A guest link, opened in a browser with no account: the queue plays in the team's order and
     # moves on to the next song when one ends.

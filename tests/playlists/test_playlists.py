@@ -170,3 +170,12 @@ def test_positions_need_the_csrf_token(owner, songs):
     strict.force_login(owner)
     response = strict.post(reverse("playlists:song_position", args=[songs[0].pk]), {"at": "0.5"})
     assert response.status_code == 403 and not ListenPosition.objects.exists()
+
+
+def test_a_song_moved_or_trashed_leaves_the_playlist_and_its_guest_link(client, owner, playlist, songs):
+    link = PlaylistLink.objects.create(playlist=playlist, created_by=owner)
+    songs[0].move_to(Project.create_for(owner, name="B-sides"))
+    songs[1].trash()
+    html = client.get(link.get_absolute_url()).content.decode()
+    assert re.findall(r'data-title="(\w+) · variant', html) == ["Third"]
+    assert client.get(reverse("playlists:guest_playlist_audio", args=[link.token, songs[0].pk])).status_code == 404
