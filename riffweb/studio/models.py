@@ -640,6 +640,11 @@ class Song(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The team's marks on this take, counted as riffweb.takes casts them, so that the library
+    # filters and sorts on columns rather than counting marks for every song it walks.
+    keepers = models.PositiveIntegerField(default=0)
+    maybes = models.PositiveIntegerField(default=0)
+    rejects = models.PositiveIntegerField(default=0)
 
     objects = SongQuerySet.as_manager()
 
@@ -663,6 +668,9 @@ class Song(models.Model):
             # project checked in the index, so deep pages need no sort (benchmarks/library_bench.py);
             # also the trash's scan for songs trashed before a date (empty_trash).
             models.Index(fields=["deleted_at", "-created_at", "-id", "project"], name="song_library_recent"),
+            # The library sorted by "Most keepers": walked in that order, as song_library_recent.
+            models.Index(fields=["deleted_at", "-keepers", "rejects", "-created_at", "-id", "project"],
+                         name="song_library_keepers"),
         ]
 
     def __str__(self) -> str:

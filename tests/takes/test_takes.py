@@ -143,3 +143,17 @@ def test_a_bad_order_is_refused_with_a_message(client, editor, project):
     for data in ({"order": ["x"]}, {"order": [2**70]}, {}, {"item": 1, "move": "sideways"}):
         response = client.post(url, data, headers=HTMX)
         assert response.status_code == 200 and 'role="alert"' in response.content.decode(), data
+
+
+def test_the_songs_counters_follow_every_change_and_a_recount_agrees(owner, editor, viewer, song):
+    from riffweb.takes.models import recount
+
+    for user, mark in ((owner, "keeper"), (editor, "keeper"), (viewer, "maybe"), (editor, "reject"),
+                       (viewer, "maybe"), (owner, ""), (viewer, "keeper")):
+        Take.objects.cast(song, user, mark)
+    song.refresh_from_db()
+    assert (song.keepers, song.maybes, song.rejects) == (1, 0, 1)
+    Song.objects.filter(pk=song.pk).update(keepers=9, maybes=9, rejects=9)  # as after a bulk load
+    assert recount(Song.objects.filter(pk=song.pk)) == 1
+    song.refresh_from_db()
+    assert (song.keepers, song.maybes, song.rejects) == (1, 0, 1)
