@@ -142,8 +142,9 @@ def song_position(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def playlist_position(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     playlist = access.get_playlist_for(request.user, pk)
     form = PositionForm(request.POST)
-    song = next((s for s in playlist.songs() if s.pk == form.cleaned_data.get("song")), None) \
-        if form.is_valid() else None
+    song = None
+    if form.is_valid():
+        song = next((s for s in playlist.songs() if s.pk == form.cleaned_data["song"]), None)
     if song is None:
         return HttpResponseBadRequest("Send where you stopped (at, in seconds) in which of the playlist's songs.")
     ListenPosition.objects.remember(request.user, song, form.cleaned_data["at"], playlist=playlist)
