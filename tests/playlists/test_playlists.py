@@ -179,3 +179,15 @@ def test_a_song_moved_or_trashed_leaves_the_playlist_and_its_guest_link(client, 
     html = client.get(link.get_absolute_url()).content.decode()
     assert re.findall(r'data-title="(\w+) · variant', html) == ["Third"]
     assert client.get(reverse("playlists:guest_playlist_audio", args=[link.token, songs[0].pk])).status_code == 404
+
+
+def test_the_library_refuses_songs_of_another_project_with_a_message(client, owner, playlist):
+    elsewhere = Project.create_for(owner, name="B-sides")
+    other = finish_song(make_request(elsewhere, owner, title="Outsider").songs.get(variant=0))
+    client.force_login(owner)
+    response = client.post(reverse("library:bulk"), {"songs": [other.pk], "action": "playlist",
+                                                     "playlist": playlist.pk}, follow=True)
+    assert "Only songs of “Night drive” go in Set list: Outsider is not." in response.content.decode()
+    assert "Outsider" not in listed(client, playlist)
+    response = client.post(reverse("library:bulk"), {"songs": [other.pk], "action": "playlist"}, follow=True)
+    assert "Choose the playlist to add to." in response.content.decode()
