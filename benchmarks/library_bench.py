@@ -47,6 +47,7 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from riffweb.studio.models import Membership, Project, Song, Transform  # noqa: E402
+from riffweb.takes.models import Take, recount  # noqa: E402
 
 WORDS = ("neon rain moon city river fire glass night summer ghost gold velvet static ocean "
          "highway paper echo signal winter crimson").split()
@@ -105,6 +106,14 @@ def fill(songs: int, projects: int):
         favourites.objects.bulk_create(
             [favourites(song_id=pk, user_id=reader.pk) for pk in
              Song.objects.filter(pk__gt=have).values_list("pk", flat=True)[::17]], ignore_conflicts=True)
+        # Three marks per song (issue 12's figure), mixed so that every takes filter finds some.
+        critic = users.filter(username="critic").first() or users.create_user("critic", "c@example.com", "x")
+        marks = ["keeper", "maybe", "reject"]
+        Take.objects.bulk_create(
+            [Take(song_id=pk, user_id=user.pk, mark=marks[(pk + k) % 3 if k else pk % 2 * 2])
+             for pk in Song.objects.filter(pk__gt=have).values_list("pk", flat=True)
+             for k, user in enumerate((reader, teammate, critic))], batch_size=2000, ignore_conflicts=True)
+        recount(Song.objects.filter(pk__gt=have))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # what autovacuum would do soon after such a load
             cursor.execute("ANALYZE")
@@ -136,6 +145,8 @@ def pages(reader) -> dict[str, str]:
         "middle": f"{library}?page={max(1, last // 2)}",
         "last": f"{library}?page={last}",
         "search": f"{library}?q=moon&sort=title",
+        "keepers": f"{library}?takes=keepers&sort=keepers",
+        "undecided": f"{library}?takes=undecided",
     }
 
 

@@ -95,3 +95,8 @@ def image_response(fieldfile: FieldFile) -> HttpResponse:
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def listen_only_response(request: HttpRequest, song) -> HttpResponse:
+    """What a listen-only guest link plays: the song's 96 kbps preview, never the master file."""
+    return audio_response(request, song.ensure_preview(), "mp3", None)

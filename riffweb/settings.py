@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "riffweb.upstream",
     "riffweb.teams",
     "riffweb.library",
+    "riffweb.takes",
+    "riffweb.playlists",
 ]
 
 MIDDLEWARE = [

@@ -11,4 +11,6 @@ urlpatterns = [
     path("", include("riffweb.studio.urls")),
     path("", include("riffweb.teams.urls")),
     path("", include("riffweb.library.urls")),
+    path("", include("riffweb.takes.urls")),
+    path("", include("riffweb.playlists.urls")),
 ]

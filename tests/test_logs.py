@@ -79,6 +79,14 @@ def test_a_guest_links_token_never_reaches_the_log(db, plain_log):
     assert "GET /listen/…/ 404" in line and token not in "\n".join(plain_log.lines)
 
 
+def test_a_playlist_guest_links_token_never_reaches_the_log(db, plain_log):
+    token = "guest-token-" + uuid.uuid4().hex
+    response = Client().get(f"/listen/playlist/{token}/songs/1/audio/")
+    assert response.status_code == 404
+    [line] = plain_log.about(response["X-Request-ID"])
+    assert "GET /listen/playlist/…/songs/1/audio/ 404" in line and token not in "\n".join(plain_log.lines)
+
+
 def test_a_server_error_on_a_guest_link_logs_its_path_without_the_token(plain_log):
     token = "guest-token-" + uuid.uuid4().hex
     request = RequestFactory().get(f"/listen/{token}/")

@@ -22,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from riffweb.playlists.models import Playlist, PlaylistLink
 from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, jpeg, make_request, make_user, tone_wav
@@ -52,9 +53,15 @@ class World:
     viewer_membership: Membership
     draft: LyricsDraft  # "Write lyrics for me", written
     making: object  # a song still being made, with the service's preview of it so far
+    playlist: Playlist  # holding `song`
+    playlist_link: PlaylistLink
+    revoked_playlist_link: PlaylistLink
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
+
+    def playlist_token(self, col: str) -> str:
+        return (self.revoked_playlist_link if col == "revoked" else self.playlist_link).token
 
     def invite(self, col: str) -> str:
         return (self.used_invitation if col == "revoked" else self.invitation).token
@@ -93,8 +100,13 @@ def world(db) -> World:
     used = Invitation.objects.create(project=project, email="old@example.org", invited_by=owner,
                                      accepted_at=timezone.now() - timedelta(days=1))
     offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
+    playlist = Playlist.objects.create(project=project, name="Set list", created_by=owner)
+    playlist.add(song)
+    playlist_link = PlaylistLink.objects.create(playlist=playlist, created_by=owner)
+    revoked_playlist_link = PlaylistLink.objects.create(playlist=playlist, created_by=owner, revoked_at=timezone.now())
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, offer, viewer_membership, draft, making)
+                 revoked, invitation, used, offer, viewer_membership, draft, making, playlist, playlist_link,
+                 revoked_playlist_link)
 
 
 @dataclass
@@ -252,6 +264,42 @@ ROWS = [
         data=lambda w: {"project": w.other.pk}),
     Row("library:song_trash", "POST", at("library:song_trash", pk("song")), editors()),
     Row("library:song_restore", "POST", at("library:song_restore", pk("trashed")), editors()),
+    # Takes: every member marks a take (viewers too); editors order the shortlist.
+    Row("takes:take", "POST", at("takes:take", pk("song")), members(302), data=lambda w: {"mark": "keeper"}),
+    Row("takes:take", "POST", at("takes:take", pk("song")), members(200), data=lambda w: {"mark": "keeper"},
+        htmx="take"),
+    Row("takes:shortlist", "GET", at("takes:shortlist", pk("project")), members()),
+    Row("takes:shortlist_order", "POST", at("takes:shortlist_order", pk("project")), editors(),
+        data=lambda w: {"order": [w.song.pk]}),
+    Row("takes:shortlist_order", "POST", at("takes:shortlist_order", pk("project")), editors(200),
+        data=lambda w: {"order": [w.song.pk]}, htmx="shortlist"),
+    # Playlists: editors make and arrange them, every member listens, downloads and is remembered.
+    Row("playlists:playlist_list", "GET", at("playlists:playlist_list", pk("project")), members()),
+    Row("playlists:playlist_create", "POST", at("playlists:playlist_create", pk("project")), editors(),
+        data=lambda w: {"name": "Encore"}),
+    Row("playlists:playlist_detail", "GET", at("playlists:playlist_detail", pk("playlist")), members()),
+    Row("playlists:playlist_delete", "POST", at("playlists:playlist_delete", pk("playlist")), editors()),
+    Row("playlists:playlist_add", "POST", at("playlists:playlist_add"), editors(),
+        data=lambda w: {"playlist": w.playlist.pk, "song": w.song.pk}),
+    Row("playlists:playlist_remove", "POST",
+        at("playlists:playlist_remove", lambda w, col: [w.playlist.pk, w.playlist.entry_ids()[0]]), editors()),
+    Row("playlists:playlist_order", "POST", at("playlists:playlist_order", pk("playlist")), editors(),
+        data=lambda w: {"order": w.playlist.entry_ids()}),
+    Row("playlists:playlist_order", "POST", at("playlists:playlist_order", pk("playlist")), editors(200),
+        data=lambda w: {"order": w.playlist.entry_ids()}, htmx="playlist-entries"),
+    Row("playlists:playlist_download", "GET", at("playlists:playlist_download", pk("playlist")), members()),
+    Row("playlists:playlist_position", "POST", at("playlists:playlist_position", pk("playlist")), members(204),
+        data=lambda w: {"song": w.song.pk, "at": "0.5"}),
+    Row("playlists:song_position", "POST", at("playlists:song_position", pk("song")), members(204),
+        data=lambda w: {"at": "0.5"}),
+    Row("playlists:playlist_link_create", "POST", at("playlists:playlist_link_create", pk("playlist")), editors(),
+        data=lambda w: {"expires_in": "7"}),
+    Row("playlists:playlist_link_revoke", "POST", at("playlists:playlist_link_revoke", pk("playlist_link")),
+        editors()),
+    Row("playlists:guest_playlist", "GET",
+        at("playlists:guest_playlist", lambda w, col: [w.playlist_token(col)]), token_holders()),
+    Row("playlists:guest_playlist_audio", "GET",
+        at("playlists:guest_playlist_audio", lambda w, col: [w.playlist_token(col), w.song.pk]), token_holders()),
     # The upstream's own calls, authenticated not by a session but by the reference in the
     # callback's body, or the signature in the upload link.
     # Staff only (none of the columns is staff): how to fix the music service account.

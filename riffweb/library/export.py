@@ -59,15 +59,19 @@ def sidecar(song: Song, visible: set[int]) -> dict:
     }
 
 
-def write_zip(songs: list[Song], visible: set[int]):
+def write_zip(songs: list[Song], visible: set[int], numbered: bool = False):
     """A temporary file holding the zip, rewound; it spills to disk past 16 MiB.
 
     `visible`: the ids of the projects the person exporting may see (access.projects_for).
+    `numbered`: file names start with the song's place (01-, 02-…), so a playlist sorts in order.
     """
     out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)
+    width = len(str(len(songs)))
     with zipfile.ZipFile(out, "w") as archive:
-        for song in songs:
+        for place, song in enumerate(songs, start=1):
             stem = f"{song.pk}-{slugify(song.display_title) or 'song'}-{song.variant_label.lower()}"
+            if numbered:
+                stem = f"{place:0{max(width, 2)}d}-{stem}"
             data = json.dumps(sidecar(song, visible), indent=2, ensure_ascii=False, default=str)
             archive.writestr(f"{stem}.json", data, compress_type=zipfile.ZIP_DEFLATED)
             if song.is_playable:

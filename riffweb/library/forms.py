@@ -1,5 +1,6 @@
 from django import forms
 
+from riffweb.playlists.models import Playlist
 from riffweb.studio.models import Song, Transform
 
 
@@ -28,9 +29,13 @@ class LibraryFilterForm(forms.Form):
                             widget=forms.DateInput(attrs={"type": "date", "class": "refilter"}))
     until = forms.DateField(label="Until", required=False,
                             widget=forms.DateInput(attrs={"type": "date", "class": "refilter"}))
+    takes = forms.ChoiceField(label="Takes", required=False, choices=[
+        ("", "Any take"), ("keepers", "Keepers"), ("undecided", "Undecided (no marks)"),
+        ("rejected", "Rejected"), ("mine", "My keepers"), ("unmarked_by_me", "Not marked by me"),
+    ])
     sort = forms.ChoiceField(label="Sort by", required=False, choices=[
         ("newest", "Newest"), ("oldest", "Oldest"), ("title", "Title"),
-        ("shortest", "Shortest"), ("longest", "Longest"),
+        ("shortest", "Shortest"), ("longest", "Longest"), ("keepers", "Most keepers"),
     ])
 
     def __init__(self, *args, memberships, **kwargs):
@@ -43,7 +48,7 @@ class LibraryFilterForm(forms.Form):
         """The select fields as (field, [(value, label, selected)]), worked out once here:
         the library draws them by hand, faster than a template per option."""
         menus = []
-        for name in ("project", "mode", "status", "sort"):
+        for name in ("project", "mode", "status", "takes", "sort"):
             field = self[name]
             current = str(field.value() or "")
             options = [(str(v), label, str(v) == current) for v, label in field.field.choices]
@@ -112,17 +117,20 @@ class BulkForm(forms.Form):
         ("tag", "Add tag"),
         ("move", "Move to project"),
         ("trash", "Move to trash"),
+        ("playlist", "Add to playlist"),
     ]
     songs = SongIdsField(error_messages={"required": "Tick at least one song first."})
     action = forms.ChoiceField(choices=ACTIONS)
     label = forms.CharField(required=False, max_length=60)
     project = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    playlist = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args, memberships, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].choices = [("", "—")] + [
-            (m.project_id, m.project.name) for m in memberships if m.can_edit
-        ]
+        editable = [m for m in memberships if m.can_edit]
+        self.fields["project"].choices = [("", "—")] + [(m.project_id, m.project.name) for m in editable]
+        playlists = Playlist.objects.filter(project__in=[m.project_id for m in editable]).select_related("project")
+        self.fields["playlist"].choices = [("", "—")] + [(p.pk, f"{p.name} ({p.project.name})") for p in playlists]
 
     def clean(self):
         cleaned = super().clean()
@@ -130,4 +138,6 @@ class BulkForm(forms.Form):
             self.add_error("label", "Write the tag to add.")
         if cleaned.get("action") == "move" and not cleaned.get("project"):
             self.add_error("project", "Choose the project to move to.")
+        if cleaned.get("action") == "playlist" and not cleaned.get("playlist"):
+            self.add_error("playlist", "Choose the playlist to add to.")
         return cleaned

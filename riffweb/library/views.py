@@ -23,13 +23,14 @@ from riffweb.library.forms import (
 from riffweb.studio import access, search
 from riffweb.studio.models import Song
 from riffweb.studio.page_context import cards_context
+from riffweb.takes import models as takes
 
 PAGE_SIZE = 25
 # What a library row shows: no lyrics, peaks or operator details to load and decode. The
 # status and what its one sentence and version come from, for the page's status poll.
 ROW_FIELDS = [
     "title", "variant", "status", "duration", "tags", "labels", "created_at", "deleted_at", "cover", "api_style",
-    "progress", "failure", "error", "changed_at", "submitted_at", "last_progress_at",
+    "progress", "failure", "error", "changed_at", "submitted_at", "last_progress_at", "keepers", "maybes", "rejects",
     "project__name", "transform__title", "transform__topic", "transform__mode",
 ]
 
@@ -62,6 +63,10 @@ def _filtered(songs, form: LibraryFilterForm, user):
         songs = songs.filter(created_at__date__gte=data["since"])
     if data.get("until"):
         songs = songs.filter(created_at__date__lte=data["until"])
+    if data.get("takes"):
+        songs = takes.filtered(songs, data["takes"], user)
+    if data.get("sort") == "keepers":
+        return takes.by_keepers(songs)
     return songs.order_by(*LibraryFilterForm.SORTS.get(data.get("sort") or "newest"))
 
 
@@ -76,7 +81,7 @@ def _page(request, songs, user, searching: bool):
     page = Paginator(list(ids) if searching else ids, PAGE_SIZE).get_page(request.GET.get("page"))
     ids = list(page.object_list)
     rows = (
-        Song.objects.filter(pk__in=ids)
+        takes.with_tally(Song.objects.filter(pk__in=ids), user)
         .select_related("project", "transform")
         .only(*ROW_FIELDS)
         .annotate(is_favourite=_favourite_of(user))
@@ -118,6 +123,7 @@ def _row(request: HtmxHttpRequest, song: Song, **extra) -> HttpResponse:
             messages.error(request, f"{song.display_title}: {error}")
         return redirect(_next_url(request))
     song.is_favourite = song.favourited_by.filter(pk=request.user.pk).exists()
+    takes.tally(song, request.user)
     context = {"song": song, "next": _next_url(request), **_menus(access.memberships_of(request.user)),
                **extra}
     return render(request, "library/song_list.html#song-row", context)
@@ -129,6 +135,7 @@ def song_edit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A row opened for editing: rename, tags, move, trash."""
     song = access.get_song_for(request.user, pk, need="edit")
     song.is_favourite = song.favourited_by.filter(pk=request.user.pk).exists()
+    takes.tally(song, request.user)
     template = "library/song_edit.html"
     if request.htmx:
         template += "#song-row"
@@ -212,6 +219,8 @@ def bulk(request: HtmxHttpRequest) -> HttpResponse:
     songs = access.get_songs_for(request.user, ids, need=need)
     if action == "move":
         target, _ = access.get_project_for(request.user, form.cleaned_data["project"], need="edit")
+    if action == "playlist":
+        return _add_to_playlist(request, form.cleaned_data["playlist"], songs)
     for song in songs:
         if action == "favourite":
             song.favourited_by.add(request.user)
@@ -225,6 +234,20 @@ def bulk(request: HtmxHttpRequest) -> HttpResponse:
         elif action == "trash":
             song.trash()
     return _bulk_done(request, notice=f"{dict(BulkForm.ACTIONS)[action]}: {len(songs)} song(s).")
+
+
+def _add_to_playlist(request: HtmxHttpRequest, pk: int, songs: list[Song]) -> HttpResponse:
+    playlist = access.get_playlist_for(request.user, pk, need="edit")
+    elsewhere = [song.display_title for song in songs if song.project_id != playlist.project_id]
+    if elsewhere:
+        return _bulk_done(request, errors=[f"Only songs of “{playlist.project}” go in {playlist.name}: "
+                                           f"{', '.join(elsewhere)} {'is' if len(elsewhere) == 1 else 'are'} not."])
+    try:
+        for song in songs:
+            playlist.add(song)
+    except ValidationError as error:
+        return _bulk_done(request, errors=error.messages)
+    return _bulk_done(request, notice=f"Added {len(songs)} song(s) to {playlist.name}.")
 
 
 def _bulk_done(request: HtmxHttpRequest, notice: str = "", errors=()) -> HttpResponse:

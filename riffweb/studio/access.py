@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from riffweb.playlists.models import Playlist, PlaylistLink
 from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, Song, Transform, Upload
 
 Need = Literal["view", "edit", "own"]
@@ -193,3 +194,27 @@ def get_song_by_guest_token(token: str) -> tuple[Song, GuestLink]:
     if link is None or not link.is_active:
         raise Http404("This link does not work any more.")
     return link.song, link
+
+
+def get_playlist_for(user, pk: int, need: Need = "view") -> Playlist:
+    playlist = Playlist.objects.select_related("project").filter(pk=pk).first()
+    if playlist is None:
+        raise Http404("No such playlist.")
+    _check(user, playlist.project_id, need)
+    return playlist
+
+
+def get_playlist_link_for(user, pk: int, need: Need = "edit") -> PlaylistLink:
+    link = PlaylistLink.objects.select_related("playlist").filter(pk=pk).first()
+    if link is None:
+        raise Http404("No such guest link.")
+    _check(user, link.playlist.project_id, need)
+    return link
+
+
+def get_playlist_by_guest_token(token: str) -> tuple[Playlist, PlaylistLink]:
+    """The playlist a guest link opens: 404 once revoked or expired."""
+    link = PlaylistLink.objects.select_related("playlist").filter(token=token).first()
+    if link is None or not link.is_active:
+        raise Http404("This link does not work any more.")
+    return link.playlist, link

@@ -640,6 +640,11 @@ class Song(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The team's marks on this take, counted as riffweb.takes casts them, so that the library
+    # filters and sorts on columns rather than counting marks for every song it walks.
+    keepers = models.PositiveIntegerField(default=0)
+    maybes = models.PositiveIntegerField(default=0)
+    rejects = models.PositiveIntegerField(default=0)
 
     objects = SongQuerySet.as_manager()
 
@@ -663,6 +668,9 @@ class Song(models.Model):
             # project checked in the index, so deep pages need no sort (benchmarks/library_bench.py);
             # also the trash's scan for songs trashed before a date (empty_trash).
             models.Index(fields=["deleted_at", "-created_at", "-id", "project"], name="song_library_recent"),
+            # The library sorted by "Most keepers": walked in that order, as song_library_recent.
+            models.Index(fields=["deleted_at", "-keepers", "rejects", "-created_at", "-id", "project"],
+                         name="song_library_keepers"),
         ]
 
     def __str__(self) -> str:
@@ -1241,10 +1249,10 @@ class Upload(models.Model):
         )
 
 
-class GuestLink(models.Model):
-    """A listen-only link to one song for people outside the project."""
+class ShareLink(models.Model):
+    """A link for people outside the project: whoever holds the token may listen, until it
+    expires or is revoked. A song's guest link and a playlist's share this."""
 
-    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="guest_links")
     token = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe)
     allow_download = models.BooleanField(default=False)
     created_by = models.ForeignKey(
@@ -1254,14 +1262,28 @@ class GuestLink(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    def __str__(self) -> str:
-        return f"Guest link to {self.song}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("teams:guest_song", args=[self.token])
+    class Meta:
+        abstract = True
 
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None and (
             self.expires_at is None or self.expires_at > timezone.now()
         )
+
+    def revoke(self) -> None:
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
+
+
+class GuestLink(ShareLink):
+    """A listen-only link to one song for people outside the project."""
+
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="guest_links")
+
+    def __str__(self) -> str:
+        return f"Guest link to {self.song}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("teams:guest_song", args=[self.token])

@@ -11,7 +11,9 @@ from django.urls import reverse
 
 from riffweb.studio import access
 from riffweb.studio.family import family_tree
+from riffweb.playlists.models import ListenPosition
 from riffweb.studio.models import SongFile, Transform, Upload
+from riffweb.takes.models import with_tally
 from riffweb.studio.modes import (
     DESCRIPTIONS, FORMS, GENERATION_MODES, PROMPT_COUNT, TRANSFORM_MODES, SourceTransformForm, UploadForm,
     initial_from, upload_unavailable_reason,
@@ -157,7 +159,9 @@ def source_context(request, source, project, mode=None, form=None, created=None)
 def song_page_context(request, song) -> dict:
     """A song's page: its variants side by side as players, its request, its family."""
     # Only what the user may see: a variant moved to another project stays out of this page.
-    variants = list(access.songs_for(request.user).filter(transform=song.transform_id, deleted_at__isnull=True)
+    variants = list(with_tally(access.songs_for(request.user), request.user)
+                    .annotate(resume_at=ListenPosition.objects.seconds_in_song(request.user))
+                    .filter(transform=song.transform_id, deleted_at__isnull=True)
                     .select_related("transform").order_by("variant"))
     context = source_context(request, song, song.project)
     editable = {song.project_id} if context["can_edit"] else set()
@@ -168,6 +172,8 @@ def song_page_context(request, song) -> dict:
         "family": family_tree(request.user, song), "request_source": source,
         "sent_parameters": sent_parameters(song.transform, source), "refine_url": refine_url(song),
         **song_files_context(song),
+        "resume": next((ListenPosition(seconds=v.resume_at) for v in variants if v.pk == song.pk and v.resume_at), None),
+        "playlists": list(song.project.playlists.all()) if context["can_edit"] else [],
         # "Reuse settings" opens the source's page: only when the user may see it.
         "reuse_url": reuse_url(song.transform) if source or song.transform.mode in GENERATION_MODES else "",
     }

@@ -17,6 +17,7 @@ from riffweb.audio_response import audio_response, download_response, image_resp
 from riffweb.studio.family import family_node
 from riffweb.studio.forms import ProjectForm
 from riffweb.studio.models import Project, Song, SongFile, Transform, Upload
+from riffweb.takes.models import with_tally
 from riffweb.studio.page_context import (
     cards_context, generation_context, song_files_context, song_page_context, source_context,
 )
@@ -55,7 +56,7 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         return render(request, "studio/project_detail.html#transform-form", context)
     # A request shows the songs that are in this project now: a variant moved elsewhere is not
     # shown here, and one moved in is.
-    here = Song.objects.filter(project=project, deleted_at__isnull=True).order_by("variant")
+    here = with_tally(Song.objects.filter(project=project, deleted_at__isnull=True), request.user).order_by("variant")
     transforms = list(
         Transform.objects.filter(songs__in=here).distinct()
         .prefetch_related(Prefetch("songs", queryset=here))[:RECENT_REQUESTS]

@@ -76,20 +76,24 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
-class GuestLinkForm(forms.Form):
+class ShareLinkForm(forms.Form):
+    """A listen-only link's expiry: what every guest link is made with (songs' and playlists')."""
+
     EXPIRY_CHOICES = [("", "Never"), ("1", "In 1 day"), ("7", "In 7 days"), ("30", "In 30 days")]
 
     expires_in = forms.TypedChoiceField(
         label="Expires", choices=EXPIRY_CHOICES, coerce=int, empty_value=None, required=False
     )
+
+    def link_fields(self, user) -> dict:
+        days = self.cleaned_data["expires_in"]
+        return {"created_by": user, "expires_at": timezone.now() + timedelta(days=days) if days else None}
+
+
+class GuestLinkForm(ShareLinkForm):
     allow_download = forms.BooleanField(label="Allow download", required=False)
 
     def create_link(self, song, user) -> GuestLink:
-        days = self.cleaned_data["expires_in"]
-        expires_at = timezone.now() + timedelta(days=days) if days else None
         return GuestLink.objects.create(
-            song=song,
-            created_by=user,
-            allow_download=self.cleaned_data["allow_download"],
-            expires_at=expires_at,
+            song=song, allow_download=self.cleaned_data["allow_download"], **self.link_fields(user)
         )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from riffweb.http import HtmxHttpRequest
 from riffweb.studio import access
-from riffweb.audio_response import audio_response, image_response
+from riffweb.audio_response import audio_response, image_response, listen_only_response
 from riffweb.studio.lyrics_views import lrc_response
 from riffweb.studio.models import Invitation, Membership
 from riffweb.teams.forms import GuestLinkForm, InvitedSignupForm, InviteForm, RoleForm
@@ -253,9 +253,7 @@ def guest_link_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def guest_link_revoke(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     link = access.get_guest_link_for(request.user, pk, need="edit")
-    if link.revoked_at is None:
-        link.revoked_at = timezone.now()
-        link.save(update_fields=["revoked_at"])
+    link.revoke()
     if not request.htmx:
         return redirect("teams:song_sharing", link.song_id)
     song = access.get_song_for(request.user, link.song_id)
@@ -276,8 +274,8 @@ def _guest_file(request, token: str, as_download: bool) -> HttpResponse:
         response = audio_response(request, song.audio, song.audio_format, song.download_name())
     elif link.allow_download:
         response = audio_response(request, song.audio, song.audio_format, None)
-    else:  # listen-only: never the master file
-        response = audio_response(request, song.ensure_preview(), "mp3", None)
+    else:
+        response = listen_only_response(request, song)
     response["X-Robots-Tag"] = "noindex"
     return response
 
