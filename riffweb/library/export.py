@@ -1,4 +1,5 @@
-"""Several songs as one zip: each song's audio beside a JSON sidecar with everything about it."""
+"""Several songs as one zip: each song's audio beside a JSON sidecar with everything about it, and
+its timed lyrics (.lrc) and cover art when the service made them."""
 
 import json
 import tempfile
@@ -53,6 +54,8 @@ def sidecar(song: Song, visible: set[int]) -> dict:
         "duration": song.duration,
         "audio_format": song.audio_format,
         "request": request,
+        "made_by_service": {"style": song.api_style, "title": song.api_title, "lyrics": song.api_lyrics},
+        "takes": {"keepers": song.keepers, "maybes": song.maybes, "rejects": song.rejects},
         "lineage": lineage(song, visible),
         "created_at": song.created_at.isoformat(),
         "finished_at": song.finished_at.isoformat() if song.finished_at else None,
@@ -74,9 +77,14 @@ def write_zip(songs: list[Song], visible: set[int], numbered: bool = False):
                 stem = f"{place:0{max(width, 2)}d}-{stem}"
             data = json.dumps(sidecar(song, visible), indent=2, ensure_ascii=False, default=str)
             archive.writestr(f"{stem}.json", data, compress_type=zipfile.ZIP_DEFLATED)
-            if song.is_playable:
-                with archive.open(f"{stem}.{song.audio.name.rsplit('.', 1)[-1]}", "w") as entry:
-                    for chunk in media.chunks(song.audio, size=1024 * 1024):
+            if song.timed_lyrics:
+                archive.writestr(f"{stem}.lrc", song.lrc(), compress_type=zipfile.ZIP_DEFLATED)
+            files = [song.audio] if song.is_playable else []
+            if song.cover:
+                files.append(song.cover)
+            for stored in files:
+                with archive.open(f"{stem}.{stored.name.rsplit('.', 1)[-1]}", "w") as entry:
+                    for chunk in media.chunks(stored, size=1024 * 1024):
                         entry.write(chunk)
     out.seek(0)
     return out

@@ -6,8 +6,10 @@ import zipfile
 
 from django.urls import reverse
 
+from django.core.files.base import ContentFile
+
 from riffweb.studio.models import Membership, Project, Transform
-from tests.conftest import add_member, finish_song, make_request
+from tests.conftest import add_member, finish_song, jpeg, make_request
 
 
 def test_the_zip_has_audio_and_a_sidecar_per_song(owner_client, owner, project, done_song):
@@ -26,6 +28,22 @@ def test_the_zip_has_audio_and_a_sidecar_per_song(owner_client, owner, project, 
     assert sidecar["lineage"] == [{"song": done_song.pk, "title": done_song.display_title,
                                    "variant": "A", "mode": "professional"}]
     assert sidecar["created_at"] and "callback_secret" not in sidecar["request"]
+
+
+def test_the_zip_keeps_what_the_service_made_timed_lyrics_cover_art_and_the_teams_marks(owner_client, done_song):
+    done_song.keep_timed_lyrics([{"start": 1.5, "end": 3.0, "text": "City lights"}])
+    done_song.cover.save("cover.jpg", ContentFile(jpeg()), save=False)
+    done_song.api_style, done_song.api_title, done_song.keepers = "dark synthwave", "Neon", 2
+    done_song.save()
+    response = owner_client.post(reverse("library:download_zip"), {"songs": [done_song.pk]})
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    stem = f"{done_song.pk}-neon-rain-a"
+    assert sorted(archive.namelist()) == [f"{stem}.{ext}" for ext in ("jpg", "json", "lrc", "wav")]
+    assert "[00:01.50]City lights" in archive.read(f"{stem}.lrc").decode()
+    assert archive.read(f"{stem}.jpg") == jpeg()
+    sidecar = json.loads(archive.read(f"{stem}.json"))
+    assert sidecar["made_by_service"]["style"] == "dark synthwave" and sidecar["made_by_service"]["title"] == "Neon"
+    assert sidecar["takes"] == {"keepers": 2, "maybes": 0, "rejects": 0}
 
 
 def test_a_song_i_cannot_see_makes_the_zip_404(owner_client, done_song, stranger):
