@@ -51,7 +51,10 @@ class SongPage:
 
 
 def _number(value, default: int = 1) -> int:
-    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and int(value) > 0 else default
+    """A positive whole number from a query parameter, else `default` (no input is an error)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18 and int(value) > 0:
+        return int(value)
+    return default
 
 
 def seekable(order: tuple[str, ...]) -> bool:
@@ -59,15 +62,21 @@ def seekable(order: tuple[str, ...]) -> bool:
 
 
 def _seek(songs: QuerySet, order: tuple[str, ...], anchor: dict, forward: bool) -> QuerySet:
-    """`songs` strictly after (or before) the anchor's values in `order`, nearest first."""
+    """`songs` strictly after (or before) the anchor's values in `order`, nearest first.
+
+    The OR of "greater, or equal and greater in the next field" is exact; the redundant bound
+    on the first field lets the database start its index range there (SQLite would otherwise
+    scan from the top)."""
     after, equal = Q(), {}
     for name in order:
         column = name.lstrip("-")
         descending = name.startswith("-") != (not forward)
         after |= Q(**equal, **{f"{column}__{'lt' if descending else 'gt'}": anchor[column]})
         equal[column] = anchor[column]
+    first = order[0].lstrip("-")
+    bound = "lte" if order[0].startswith("-") == forward else "gte"
     flipped = order if forward else tuple(n[1:] if n.startswith("-") else f"-{n}" for n in order)
-    return songs.filter(after).order_by(*flipped)
+    return songs.filter(after, **{f"{first}__{bound}": anchor[first]}).order_by(*flipped)
 
 
 def _count(ids) -> tuple[int, bool]:
