@@ -64,7 +64,7 @@ def _filtered(songs, form: LibraryFilterForm, user):
     if data.get("until"):
         songs = songs.filter(created_at__date__lte=data["until"])
     order = LibraryFilterForm.SORTS.get(data.get("sort") or "newest")
-    return songs.order_by(*order), order
+    return paging.ordered(songs, order), order
 
 
 def _page(request, songs, order, user, searching: bool) -> tuple[paging.SongPage, str]:
