@@ -86,3 +86,19 @@ def test_an_anchor_i_may_not_see_or_that_is_not_a_number_gives_the_first_page(ow
         assert response.status_code == 200 and rows(response.content.decode()) == first, params
     last = owner_client.get(LIBRARY, {"page": "99999"}).content.decode()  # past the end: the last page
     assert len(rows(last)) == 5 and "Page 2 of 2" in last
+
+
+def test_rows_carry_no_form_or_token_of_their_own_and_post_the_one_row_actions_form(owner_client, owner, project):
+    for i in range(15):
+        make_request(project, owner)
+    html = owner_client.get(LIBRARY).content.decode()
+    assert len(rows(html)) == 25
+    assert html.count('name="csrfmiddlewaretoken"') == 2  # the bulk form and the row-actions form
+    assert html.count('<form id="row-actions" method="post"') == 1
+    song = Song.objects.order_by("-created_at", "-pk").first()
+    favourite = reverse("library:song_favourite", args=[song.pk])
+    assert f'form="row-actions" formaction="{favourite}" name="favourite" value="1"' in html
+    assert f'href="{song.get_absolute_url()}"' in html
+    # Without JavaScript the button submits that form to its own URL: the song is a favourite.
+    response = owner_client.post(favourite, {"favourite": "1", "next": LIBRARY})
+    assert response.status_code == 302 and song.favourited_by.filter(pk=owner.pk).exists()
