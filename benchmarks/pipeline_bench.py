@@ -28,7 +28,7 @@ engine in its own process with `--song-seconds 10` (instrumentals of about 10–
 `--prerendered 4` (four clips rendered at start and served as every track, so thousands of songs
 cost the engine no rendering).
 It uses its own media folder and its own database: a SQLite file, or with a postgres://
-DATABASE_URL a database named riffweb_bench_pipeline on that server (dropped and made again).
+DATABASE_URL a database named riffweb_bench_pipeline (or BENCH_PG_NAME) on that server (dropped and made again).
 With REDIS_URL the cluster uses the Redis broker, as in production.
 """
 
@@ -310,7 +310,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if connection.vendor == "postgresql":
-        connection.settings_dict["TEST"]["NAME"] = "riffweb_bench_pipeline"
+        connection.settings_dict["TEST"]["NAME"] = os.environ.get("BENCH_PG_NAME", "riffweb_bench_pipeline")
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     else:
         call_command("migrate", verbosity=0)

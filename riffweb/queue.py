@@ -33,6 +33,7 @@ DRAIN = "riffweb.upstream.tasks.drain_downloads"
 FETCH_LINK = "riffweb.studio.tasks.fetch_upload"
 WRITE_LYRICS = "riffweb.upstream.tasks.write_lyrics"
 FETCH_SONG_FILE = "riffweb.studio.tasks.fetch_song_file"
+DRAW_PEAKS = "riffweb.upstream.tasks.draw_peaks"
 EMPTY_TRASH = "riffweb.library.tasks.empty_trash"
 PUMP_SCHEDULE = "riffweb-upstream-pump"
 TRASH_SCHEDULE = "riffweb.library: empty the trash"
@@ -84,6 +85,11 @@ def write_lyrics(draft_id: int) -> None:
 def fetch_song_file(file_id: int) -> None:
     """Fetch a song's WAV or stems; if the broker refused, asking again re-sends it."""
     enqueue(FETCH_SONG_FILE, file_id, name=f"song-file-{file_id}-{uuid.uuid4().hex[:8]}")
+
+
+def draw_peaks(song_id: int) -> None:
+    """Draw a stored song's waveform later; if the broker refused, the player draws it from the audio."""
+    enqueue(DRAW_PEAKS, song_id, name=f"peaks-{song_id}")
 
 
 def drain_downloads() -> None:

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--prerendered", type=int, default=0, metavar="N",
-        help="render N clips at start and serve them as every generated track (load benchmarks)",
+        help="render N clips (and N covers) at start and serve them as every generated track (load benchmarks)",
     )
     parser.add_argument(
         "--unknown-job", choices=("404", "empty"), default="404",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 from PIL import Image
@@ -13,6 +13,7 @@ from PIL import Image
 SIZE = 256
 
 
+@lru_cache(maxsize=64)  # a track's cover is fetched more than once; prerendered mode has a few seeds
 def cover_png(seed: int) -> bytes:
     """Two colours blended along a seeded angle, with a few seeded rings: plain, recognisable
     per track, and a few kilobytes."""

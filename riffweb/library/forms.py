@@ -13,6 +13,8 @@ class LibraryFilterForm(forms.Form):
         "title": ("title", "pk"),
         "shortest": ("duration", "pk"),
         "longest": ("-duration", "-pk"),
+        # Most keeper marks first, then fewest rejects (the song_library_keepers index).
+        "keepers": ("-keepers", "rejects", "-created_at", "-pk"),
     }
 
     q = forms.CharField(label="Search", required=False, max_length=200,

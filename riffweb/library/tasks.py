@@ -1,6 +1,7 @@
 """The trash empties itself: songs trashed more than RIFFWEB_TRASH_DAYS ago are deleted.
 
-A daily schedule runs it (created after every migrate by riffweb.queue.ensure_schedules).
+A daily schedule runs it (created after every migrate by riffweb.queue.ensure_schedules); it
+also refreshes SQLite's planner statistics, which the library's search needs as it grows.
 """
 
 import logging
@@ -8,8 +9,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import connection
 from django.utils import timezone
 
+from riffweb.studio import search
 from riffweb.studio.models import Song, SongFile, stored_files
 
 log = logging.getLogger(__name__)
@@ -32,5 +35,6 @@ def empty_trash() -> int:
         deleted += bool(count)
     if deleted:
         log.info("Emptied %d song(s) from the trash", deleted)
+    search.refresh_statistics(connection)
     return deleted
 

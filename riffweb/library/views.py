@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from riffweb.http import HtmxHttpRequest
+from riffweb.library import paging
 from riffweb.library.export import write_zip
 from riffweb.library.forms import (
     BulkForm, LabelsForm, LibraryFilterForm, MoveForm, RenameForm, SongIdsField,
@@ -25,7 +26,7 @@ from riffweb.studio.models import Song
 from riffweb.studio.page_context import cards_context
 from riffweb.takes import models as takes
 
-PAGE_SIZE = 25
+PAGE_SIZE = paging.PAGE_SIZE
 # What a library row shows: no lyrics, peaks or operator details to load and decode. The
 # status and what its one sentence and version come from, for the page's status poll.
 ROW_FIELDS = [
@@ -65,30 +66,27 @@ def _filtered(songs, form: LibraryFilterForm, user):
         songs = songs.filter(created_at__date__lte=data["until"])
     if data.get("takes"):
         songs = takes.filtered(songs, data["takes"], user)
-    if data.get("sort") == "keepers":
-        return takes.by_keepers(songs)
-    return songs.order_by(*LibraryFilterForm.SORTS.get(data.get("sort") or "newest"))
+    order = LibraryFilterForm.SORTS.get(data.get("sort") or "newest")
+    return paging.ordered(songs, order), order
 
 
-def _page(request, songs, user, searching: bool):
+def _page(request, songs, order, user, searching: bool) -> tuple[paging.SongPage, str]:
     """One page of songs in two steps: the ids (a narrow query the song_library_recent index
-    covers, so deep pages stay cheap), then those rows with what each row shows.
-
-    A search's matches come from the full-text index, unordered: every matching id comes back
-    in one query, sorted, rather than one query to count and another for the page.
-    """
-    ids = songs.values_list("pk", flat=True)
-    page = Paginator(list(ids) if searching else ids, PAGE_SIZE).get_page(request.GET.get("page"))
-    ids = list(page.object_list)
+    covers, sought from the previous page's last song so deep pages stay cheap), then those
+    rows with what each row shows."""
+    query = request.GET.copy()
+    for name in ("page", "after", "before"):
+        query.pop(name, None)
+    page = paging.page_of(songs, order, request.GET, query.urlencode(), searching)
     rows = (
-        takes.with_tally(Song.objects.filter(pk__in=ids), user)
+        takes.with_tally(Song.objects.filter(pk__in=page.ids), user)
         .select_related("project", "transform")
         .only(*ROW_FIELDS)
         .annotate(is_favourite=_favourite_of(user))
         .in_bulk()
     )
-    page.object_list = [rows[pk] for pk in ids]
-    return page
+    page.object_list = [rows[pk] for pk in page.ids]
+    return page, query.urlencode()
 
 
 @login_required
@@ -96,14 +94,13 @@ def _page(request, songs, user, searching: bool):
 def song_list(request: HtmxHttpRequest) -> HttpResponse:
     memberships = access.memberships_of(request.user)
     form = LibraryFilterForm(request.GET, memberships=memberships)
-    songs = _filtered(access.songs_for(request.user), form, request.user)
-    page = _page(request, songs, request.user, searching=bool(form.is_valid() and form.cleaned_data["q"]))
-    query = request.GET.copy()
-    query.pop("page", None)
+    songs, order = _filtered(access.songs_for(request.user), form, request.user)
+    searching = bool(form.is_valid() and form.cleaned_data["q"])
+    page, query = _page(request, songs, order, request.user, searching)
     template = "library/song_list.html"
     if request.htmx and request.htmx.target == "song-list":
         template += "#song-list"
-    context = {"form": form, "page": page, "query": query.urlencode(), **_menus(memberships),
+    context = {"form": form, "page": page, "query": query, **_menus(memberships),
                "bulk_form": BulkForm(memberships=memberships), "next": request.get_full_path()}
     context |= cards_context(page.object_list, context["editable"])
     return render(request, template, context)

@@ -7,12 +7,14 @@ is too small gets PermissionDenied (403), since they know the object exists.
 
 from typing import Literal
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from riffweb.playlists.models import Playlist, PlaylistLink
+from riffweb.studio import cards
 from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, Song, Transform, Upload
+from riffweb.upstream.models import UpstreamState
 
 Need = Literal["view", "edit", "own"]
 
@@ -36,6 +38,20 @@ def project_roles(user) -> dict[int, str]:
     if not user.is_authenticated:
         return {}
     return dict(Membership.objects.filter(user=user).values_list("project_id", "role"))
+
+
+def polled_songs(user, ids) -> list[Song]:
+    """The live songs among `ids` the user may see, each with the user's `role` in its project
+    and the service's outage flag (`unreachable`), in one query: the status poll's whole read
+    when nothing changed. It starts from the ids (primary key) and checks each song's project
+    in the membership index, so it never walks a project's songs."""
+    if not user.is_authenticated:
+        return []
+    return list(
+        Song.objects.filter(pk__in=ids, deleted_at__isnull=True, project__memberships__user=user)
+        .only(*cards.VERSION_FIELDS)
+        .annotate(role=F("project__memberships__role"), unreachable=UpstreamState.unreachable_flag())
+    )
 
 
 def role_may(role: str | None, need: Need) -> bool:

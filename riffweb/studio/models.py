@@ -941,6 +941,10 @@ class Song(models.Model):
             default_storage.delete(partial)
         return bool(stored)
 
+    def store_peaks(self, peaks: list[float]) -> bool:
+        """The waveform drawn from this audio; not if the song's audio changed meanwhile."""
+        return bool(Song.objects.filter(pk=self.pk, audio=self.audio.name).update(peaks=peaks))
+
     def download_failed(self, reason: str, max_attempts: int) -> str:
         live = Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING)
         if self.download_attempts >= max_attempts:

@@ -46,6 +46,18 @@ def matching(songs, text: str):
     return songs.filter(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", (match,)))
 
 
+def refresh_statistics(connection) -> None:
+    """SQLite plans from table statistics only once ANALYZE has gathered them; without them it
+    answers a search by walking every song of the user's projects and testing each against the
+    full-text matches (70 ms at 100,000 songs) instead of starting from the matches (20 ms).
+    PostgreSQL's autovacuum keeps its own. The sample limit keeps this to milliseconds."""
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA analysis_limit=1000")
+        cursor.execute("ANALYZE")
+
+
 def _sqlite_statements(table: str) -> list[str]:
     cols = ", ".join(FIELDS)
     new = ", ".join(f"new.{f}" for f in FIELDS)

@@ -22,7 +22,6 @@ from riffweb.studio.page_context import (
     cards_context, generation_context, song_files_context, song_page_context, source_context,
 )
 from riffweb.upstream import dialects
-from riffweb.upstream.models import UpstreamState
 
 RECENT_REQUESTS = 30
 
@@ -93,18 +92,13 @@ def song_status(request: HtmxHttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(str(error))
     if look not in cards.LOOKS:
         return HttpResponseBadRequest("Unknown look.")
-    unreachable = UpstreamState.is_unreachable()
-    # Narrow rows by id, then the user's roles: two index lookups (a song query that joins the
-    # user's projects walks every song of those projects), cheap enough to answer most polls
-    # (nothing changed: 204) without loading a song or project in full.
-    roles = access.project_roles(request.user)
-    live = Song.objects.filter(pk__in=asked, deleted_at__isnull=True).only(*cards.VERSION_FIELDS)
-    songs = [song for song in live if song.project_id in roles]
+    songs = access.polled_songs(request.user, asked)
+    unreachable = any(song.unreachable for song in songs)
     changed = [song.pk for song in songs if cards.version(song, unreachable) != asked[song.pk]]
     status = 200 if any(not song.is_finished for song in songs) else HttpResponseStopPolling.status_code
     if not changed:
         return HttpResponse(status=204 if status == 200 else status)
-    editable = {pk for pk, role in roles.items() if access.role_may(role, "edit")}
+    editable = {song.project_id for song in songs if access.role_may(song.role, "edit")}
     changed_songs = Song.objects.filter(pk__in=changed).select_related("transform").order_by("pk")
     context = {"songs": changed_songs, "look": look, "unreachable": unreachable, "editable": editable}
     return render(request, "studio/song_status.html", context, status=status)

@@ -75,11 +75,6 @@ def recount(songs) -> int:
     return songs.update(**{field: count(mark) for mark, field in COUNTERS.items()})
 
 
-def by_keepers(songs):
-    """Most keeper marks first, then fewest rejects: the library's "Most keepers" sort."""
-    return songs.order_by("-keepers", "rejects", "-created_at", "-pk")
-
-
 class Take(models.Model):
     """One member's mark on one song."""
 

@@ -7,6 +7,7 @@ Nothing here enqueues by itself: `riffweb.queue` is the one seam that hands work
 - drain_downloads(): another worker helping with a burst of finished songs.
 - send_upload(pk): sends a musician's upload upstream (see uploads.py).
 - write_lyrics(pk): asks the service to write a lyrics draft (see lyrics_help.py).
+- draw_peaks(pk): a stored song's waveform, after the fact (see tracker.draw_peaks).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ def submit_transform(transform_id: int) -> str:
 
 def drain_downloads() -> str:
     return f"{tracker.drain_downloads()} downloads"
+
+
+def draw_peaks(song_id: int) -> str:
+    return tracker.draw_peaks(song_id)
 
 
 def pump() -> str:

@@ -387,7 +387,9 @@ def download_song(song_id: int) -> str:
                 allow_private=upstream_is_local(),
             )
             t1 = time.monotonic()
-            checked = audio.check(tmp, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+            # Frame headers only (an MP3's length and caps, without decoding): the peaks are
+            # drawn by a later task, so a burst of finished songs is stored without waiting.
+            checked = audio.check_frames(tmp, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
             t2 = time.monotonic()
         except (FetchError, audio.AudioError) as exc:
             log.warning("song %s: download attempt %s failed: %s", song.pk, song.download_attempts, exc)
@@ -398,12 +400,29 @@ def download_song(song_id: int) -> str:
     if not song.store_audio(name, ext, checked.duration, checked.peaks):
         song.audio.storage.delete(name)
         return "lost claim"
+    if not checked.peaks:
+        queue.draw_peaks(song.pk)
     log.info(
         "song %s stored: %.2fs after the upstream finished; claim %.2fs fetch %.2fs decode %.2fs store %.2fs",
         song.pk, (timezone.now() - song.upstream_done_at).total_seconds() if song.upstream_done_at else -1,
         t0 - started, t1 - t0, t2 - t1, time.monotonic() - t2,
     )
     return "done"
+
+
+def draw_peaks(song_id: int) -> str:
+    """A stored song's waveform, from one full decode of its audio; safe to run twice. The
+    player draws from the audio itself until the peaks are stored."""
+    song = Song.objects.filter(pk=song_id, status=Song.Status.DONE).only("audio", "peaks").first()
+    if song is None or song.peaks or not song.audio:
+        return "nothing to draw"
+    try:
+        with media.local_copy(song.audio) as path:
+            checked = audio.check(path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+    except (audio.AudioError, OSError) as exc:
+        log.warning("song %s: no peaks drawn: %s", song.pk, exc)
+        return "not drawn"
+    return "drawn" if song.store_peaks(checked.peaks) else "audio replaced"
 
 
 def _fetch_checked(url: str, max_bytes: int, deadline: float, check):

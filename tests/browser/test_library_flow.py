@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 from django.urls import reverse
 
+from riffweb.studio.models import Song
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD, finish_song, make_request
 
@@ -53,3 +54,15 @@ def test_search_updates_the_list_in_place_and_the_url_keeps_it(page, live_server
         sidecars = [json.loads(archive.read(n)) for n in archive.namelist() if n.endswith(".json")]
         assert sum(n.endswith(".wav") for n in archive.namelist()) == 2, archive.namelist()
     assert sorted(s["title"] for s in sidecars) == ["Desert heat", "Moon river"]
+
+    # A row's one-click action posts the page's one row-actions form (no form per row): the
+    # favourite swaps its row in place, and the same list (filters kept) shows it after a reload.
+    page.evaluate("window.marker = 'before favourite'")
+    row = page.locator("#song-list .library-row", has_text="Harbour lights")
+    row.get_by_role("button", name="☆ Add to favourites").click()
+    expect(row.get_by_role("button", name="★ Favourite")).to_be_visible(timeout=10_000)
+    assert page.evaluate("window.marker") == "before favourite"  # htmx swapped the row; no navigation
+    page.reload()
+    expect(page.locator("#song-list .library-row", has_text="Harbour lights").get_by_role(
+        "button", name="★ Favourite")).to_be_visible(timeout=10_000)
+    assert Song.objects.get(pk=songs[2].pk).favourited_by.filter(pk=owner.pk).exists()

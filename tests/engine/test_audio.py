@@ -141,7 +141,7 @@ def test_the_header_is_read_without_decoding():
 )
 def test_what_the_allow_list_refuses_is_refused_by_check_and_decode(build, message):
     data = build()
-    for gate in (audio.check, audio.decode, audio.probe):
+    for gate in (audio.check, audio.check_frames, audio.decode, audio.probe):
         with pytest.raises(audio.AudioError, match=re.escape(message)):
             gate(data)
 
@@ -149,10 +149,37 @@ def test_what_the_allow_list_refuses_is_refused_by_check_and_decode(build, messa
 def test_a_header_that_lies_about_its_length_is_stopped_at_the_limit():
     data = audio_bombs.lying_mp3(declared=5, seconds=120)
     assert audio.inspect(data).declared == pytest.approx(5, abs=0.1)
-    for gate in (audio.check, audio.decode):
+    for gate in (audio.check, audio.check_frames, audio.decode):
         with pytest.raises(audio.AudioError, match="longer than 60 seconds, the limit"):
             gate(data, max_seconds=60)
     assert audio.check(data, max_seconds=200).duration > 120
+    # Frame headers count the encoder's delay frame that decoding trims: within two frames.
+    assert audio.check_frames(data, max_seconds=200).duration == pytest.approx(
+        audio.check(data, max_seconds=200).duration, abs=0.06)
+
+
+def test_an_mp3_checked_by_its_frame_headers_has_the_decoded_length_and_no_peaks():
+    data = audio.encode_mp3(tone(3.0), SR)
+    framed, decoded = audio.check_frames(data), audio.check(data)
+    assert framed.duration == pytest.approx(decoded.duration, abs=0.06)
+    assert framed.format == "mp3" and framed.sample_rate == SR
+    assert framed.peaks == [] and len(decoded.peaks) > 100
+    wav = audio.check_frames(audio.encode_wav(tone(1.0), SR))  # other formats: the full check
+    assert wav.format == "wav" and len(wav.peaks) > 100
+
+
+@pytest.mark.parametrize("damage", ["junk-after-a-few-frames", "junk-then-a-frame-header", "cut-short"])
+def test_frame_headers_over_junk_are_not_audio_and_a_cut_file_counts_what_it_holds(damage):
+    data = audio.encode_mp3(tone(3.0), SR)
+    noise = np.random.default_rng(7).integers(0, 256, 300_000, dtype=np.uint8).tobytes()
+    if damage == "junk-after-a-few-frames":  # a few real frames then 300 kB no frame holds
+        with pytest.raises(audio.AudioError, match="not audio"):
+            audio.check_frames(data[:3000] + noise)
+    elif damage == "junk-then-a-frame-header":
+        with pytest.raises(audio.AudioError, match="not audio"):
+            audio.check_frames(noise + data[:600])
+    else:
+        assert audio.check_frames(data[: len(data) // 2]).duration == pytest.approx(1.5, abs=0.1)
 
 
 def test_more_than_two_channels_are_refused():

@@ -49,6 +49,9 @@ def test_prerendered_serves_its_clips_as_every_generated_track_and_still_renders
         assert len(set(files)) == 2 and set(files[:2]) == set(files[2:])  # the two clips, in turn
         assert all(audio.decode(f).format == "mp3" and t["duration"] < 30 for f, t in zip(files, tracks))
         assert [t["title"] for t in tracks[:2]] == ["One", "One"]
+        # Covers too come from as many pictures as clips (drawing one costs ~40 ms of CPU).
+        covers = {requests.get(t["image_url"], timeout=30).content for t in tracks}
+        assert 1 <= len(covers) <= 2 and all(c.startswith(b"\x89PNG") for c in covers)
         cover = generate(server, {"tag": "lofi", "morph": {"transform": "cover", "riff_id": tracks[0]["id"],
                                                                "normalized_cover_strength": 0.5}})
         assert len(list(data.iterdir())) == 4  # a transform's tracks are rendered from their source

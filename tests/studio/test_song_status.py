@@ -162,19 +162,20 @@ def test_the_library_page_polls_once_and_its_rows_follow(owner_client, running):
 
 def test_a_poll_costs_the_same_few_queries_for_six_or_thirty_cards(owner_client, owner, project,
                                                                   django_assert_num_queries):
-    """Session, user, the outage flag, the user's roles, the cards' versions: every open page
-    polls every 2 s, so a poll that finds nothing changed loads no song or project in full."""
+    """Session, user, and one query for the cards' versions with the user's roles and the outage
+    flag: every open page polls every 2 s, so a poll that finds nothing changed loads no song or
+    project in full."""
     for i in range(3):
         make_request(project, owner, title=f"Song {i}")
     six = cards_on(owner_client.get(project.get_absolute_url()).content.decode())
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         assert poll(owner_client, six).status_code == 204
     for i in range(12):
         make_request(project, owner, title=f"More {i}")
     thirty = cards_on(owner_client.get(project.get_absolute_url()).content.decode())
     assert len(thirty) == 30
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3):
         assert poll(owner_client, thirty).status_code == 204
     finished(Song.objects.order_by("pk").first())
-    with django_assert_num_queries(6):  # and the changed card in full, to render it
+    with django_assert_num_queries(4):  # and the changed card in full, to render it
         assert poll(owner_client, thirty).status_code == 200

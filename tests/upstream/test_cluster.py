@@ -30,6 +30,8 @@ def test_a_request_reaches_done_with_stored_decodable_audio(project, owner):
         transform = make_request(project, owner)
         submit_request(transform.pk)
         wait_for(all_finished, 60, message=f"songs to finish\n{cluster.log}")
+        # Stored from the MP3's frame headers; the waveform is drawn by a task right after.
+        wait_for(lambda: all(s.peaks for s in transform.songs.all()), 30, message=f"peaks\n{cluster.log}")
         counts = engine.stats()["counts"]
     for song in transform.songs.all():
         assert song.status == Song.Status.DONE, (song.error, song.error_detail)

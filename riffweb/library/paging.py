@@ -1,0 +1,141 @@
+"""The library's pages of songs, cheap at any depth.
+
+Page numbers alone make the database count every song and skip (OFFSET) past all the
+earlier pages: at 100,000 songs on PostgreSQL that was most of a deep page's time. So the
+"Next" and "Previous" links seek from the last or first song shown (`after=` / `before=`,
+keyset pagination: an index range scan of one page), and the count stops at COUNT_CAP
+("10000+ songs"). A bare `?page=N` (a typed or old link) still works by offset.
+
+Keyset seeking needs a sort whose fields are never NULL (NULLs sort first on SQLite and last
+on PostgreSQL); other sorts, and searches (whose ids all come back in one query anyway),
+page by offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+
+PAGE_SIZE = 25
+# Beyond this the count is shown as "10000+": exact counts of huge libraries cost more than a page.
+COUNT_CAP = 10_000
+SEEKABLE = {"created_at", "title", "pk", "keepers", "rejects"}  # NOT NULL sort fields
+
+
+@dataclass
+class SongPage:
+    ids: list[int]
+    number: int
+    count: int
+    count_capped: bool
+    has_previous: bool
+    has_next: bool
+    links: dict[str, str] = field(default_factory=dict)  # "previous"/"next" -> query string
+    object_list: list = field(default_factory=list)
+
+    @property
+    def num_pages(self) -> int | None:
+        """None when the count was capped: the last page is not known."""
+        return None if self.count_capped else max(1, -(-self.count // PAGE_SIZE))
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+
+def _number(value, default: int = 1) -> int:
+    """A positive whole number from a query parameter, else `default` (no input is an error)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18 and int(value) > 0:
+        return int(value)
+    return default
+
+
+def ordered(songs: QuerySet, order: tuple[str, ...], forward: bool = True) -> QuerySet:
+    """`songs` (live ones) in `order`. Every live song's deleted_at is NULL, so leading with it
+    changes no order; but PostgreSQL takes `IS NULL` as a condition, not as an equality that
+    fixes the column, and without it sorts every song instead of reading the song_library_recent
+    index in order (54 ms against 0.3 ms for a first page at 100,000 songs)."""
+    return songs.order_by("deleted_at" if forward else "-deleted_at", *order)
+
+
+def seekable(order: tuple[str, ...]) -> bool:
+    return all(name.lstrip("-") in SEEKABLE for name in order)
+
+
+def _seek(songs: QuerySet, order: tuple[str, ...], anchor: dict, forward: bool) -> QuerySet:
+    """`songs` strictly after (or before) the anchor's values in `order`, nearest first.
+
+    The OR of "greater, or equal and greater in the next field" is exact; the redundant bound
+    on the first field lets the database start its index range there (SQLite would otherwise
+    scan from the top)."""
+    after, equal = Q(), {}
+    for name in order:
+        column = name.lstrip("-")
+        descending = name.startswith("-") != (not forward)
+        after |= Q(**equal, **{f"{column}__{'lt' if descending else 'gt'}": anchor[column]})
+        equal[column] = anchor[column]
+    first = order[0].lstrip("-")
+    bound = "lte" if order[0].startswith("-") == forward else "gte"
+    flipped = order if forward else tuple(n[1:] if n.startswith("-") else f"-{n}" for n in order)
+    return ordered(songs.filter(after, **{f"{first}__{bound}": anchor[first]}), flipped, forward)
+
+
+def _count(ids) -> tuple[int, bool]:
+    if isinstance(ids, list):
+        return len(ids), False
+    # COUNT(*) over a LIMITed subquery stops at the cap; unordered, so nothing is sorted first.
+    count = ids.order_by()[:COUNT_CAP + 1].count()
+    return min(count, COUNT_CAP), count > COUNT_CAP
+
+
+def page_of(songs: QuerySet, order: tuple[str, ...], params, query: str, searching: bool) -> SongPage:
+    """One page of song ids from `songs` (already filtered and ordered by `order`).
+
+    `params` is request.GET; `query` is the list's other parameters, urlencoded, kept in links.
+    """
+    prefix = f"{query}&" if query else ""
+    number = _number(params.get("page"))
+    anchor_pk = _number(params.get("after") or params.get("before"), default=0)
+    forward = "before" not in params
+    anchor = None
+    if anchor_pk and not searching and seekable(order):
+        # Only a song of this very list anchors a page: nothing about other songs leaks.
+        columns = [n.lstrip("-") for n in order]
+        anchor = songs.filter(pk=anchor_pk).values(*columns).first()
+    ids = songs.values_list("pk", flat=True)
+    if searching:
+        ids = list(ids)
+    count, capped = _count(ids)
+    if anchor:
+        window = list(_seek(songs, order, anchor, forward).values_list("pk", flat=True)[:PAGE_SIZE + 1])
+        more = len(window) > PAGE_SIZE
+        window = window[:PAGE_SIZE]
+        if forward:
+            page_ids, has_previous, has_next = window, True, more
+        else:
+            page_ids, has_previous, has_next = window[::-1], more, True
+            number = number if more else 1
+    else:
+        last = max(1, -(-count // PAGE_SIZE))
+        number = min(number, last) if not capped else number
+        offset = (number - 1) * PAGE_SIZE
+        window = list(ids[offset:offset + PAGE_SIZE + 1])
+        if not window and number > 1:  # past the end of a capped count: the first page
+            number, window = 1, list(ids[:PAGE_SIZE + 1])
+        page_ids, has_previous, has_next = window[:PAGE_SIZE], number > 1, len(window) > PAGE_SIZE
+    page = SongPage(page_ids, number, count, capped, has_previous, has_next)
+    seek = not searching and seekable(order) and page_ids
+    if has_next:
+        page.links["next"] = (f"{prefix}after={page_ids[-1]}&page={number + 1}" if seek
+                              else f"{prefix}page={number + 1}")
+    if has_previous:
+        page.links["previous"] = (f"{prefix}before={page_ids[0]}&page={number - 1}" if seek and number > 2
+                                  else f"{prefix}page={number - 1}")
+    return page
