@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("riffweb.studio.urls")),
     path("", include("riffweb.teams.urls")),
     path("", include("riffweb.library.urls")),
+    path("", include("riffweb.review.urls")),
 ]

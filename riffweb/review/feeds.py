@@ -1,0 +1,49 @@
+"""The comment list's live feed (see riffweb/studio/live.py): one aggregate query per poll."""
+
+from datetime import timedelta
+
+from django.db.models import Count, Max
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString, mark_safe
+
+from riffweb.review.models import Comment
+from riffweb.studio import access
+from riffweb.studio.cards import EPOCH
+from riffweb.studio.models import Song
+
+
+def version_of(count: int, latest) -> str:
+    micros = (latest - EPOCH) // timedelta(microseconds=1) if latest else 0
+    return f"{count}-{micros}"
+
+
+def comment_versions(user, roles: dict[int, str], keys: list[int]) -> dict[int, str]:
+    """{song id: version} for the live songs of the user's projects among `keys`: one query."""
+    rows = (Song.objects.filter(pk__in=keys, project_id__in=list(roles), deleted_at__isnull=True)
+            .annotate(count=Count("comments"), latest=Max("comments__changed_at"))
+            .values_list("pk", "count", "latest"))
+    return {pk: version_of(count, latest) for pk, count, latest in rows}
+
+
+def loaded_version(threads: list[Comment]) -> str:
+    """The version of comments already loaded (threads with their replies): no query."""
+    every = [c for thread in threads for c in (thread, *thread.replies.all())]
+    return version_of(len(every), max((c.changed_at for c in every), default=None))
+
+
+def list_context(user, song, can_edit: bool | None = None) -> dict:
+    """The comment section's context; `can_edit`: whether the user edits the song's project, when known."""
+    if can_edit is None:
+        can_edit = access.role_may(access.project_roles(user).get(song.project_id), "edit")
+    threads = Comment.objects.threads(song.pk)
+    return {"song": song, "threads": threads, "comments_version": loaded_version(threads),
+            "can_edit_project": can_edit, "user": user}
+
+
+def render_comment_lists(request, keys: list[int]) -> SafeString:
+    songs = Song.objects.filter(pk__in=keys).order_by("pk")
+    return mark_safe("".join(  # each part is a rendered (escaped) template
+        render_to_string("review/_comments.html#comment-list", list_context(request.user, song) | {"oob": True},
+                         request=request)
+        for song in songs
+    ))

@@ -1,0 +1,145 @@
+"""Comments on a song's timeline: at a moment (`end` is null) or on a region, with replies.
+
+A comment is plain text; what it says about people (`@username` of project members) is kept
+as `mentions`, and timestamps (`1:23`) become seek links when shown (text.py). Writers use
+the verbs here: `Comment.objects.post(...)`, `comment.edit(...)`, `comment.resolve(...)`,
+`comment.remove()`; each one moves `changed_at`, which the live feed's version reads.
+"""
+
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from riffweb.studio import access
+from riffweb.studio.models import Membership, Song
+
+MAX_TEXT = 2000
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
+
+
+class TooManyComments(Exception):
+    def __init__(self, per_hour: int):
+        super().__init__(f"You have written {per_hour} comments in the last hour: wait a little and try again.")
+
+
+def mentioned_members(project_id: int, text: str) -> list:
+    """The project members the text names with `@username` (anyone else is left plain text)."""
+    names = {name.rstrip(".") for name in MENTION.findall(text)}
+    if not names:
+        return []
+    members = Membership.objects.filter(project_id=project_id).values("user_id")
+    return list(get_user_model().objects.filter(username__in=names, pk__in=members))
+
+
+def clean_text(text: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Write something to comment.")
+    if len(text) > MAX_TEXT:
+        raise ValidationError(f"A comment is at most {MAX_TEXT} characters (this one has {len(text)}).")
+    return text
+
+
+def clean_range(song: Song, at, end) -> tuple[float, float | None]:
+    """Seconds within the song; a region's end after its start. ValidationError says what is wrong."""
+    length = song.duration or 0
+    try:
+        at = float(at)
+        end = None if end in (None, "") else float(end)
+    except (TypeError, ValueError):
+        raise ValidationError("Times are seconds, such as 12.5.") from None
+    if not (0 <= at <= length) or (end is not None and not (at < end <= length)):
+        raise ValidationError(f"Times must lie within the song (0–{length:.1f} s), a region's end after its start.")
+    return round(at, 1), None if end is None else round(end, 1)
+
+
+class CommentQuerySet(models.QuerySet):
+    def post(self, *, song: Song, author, text: str, at=None, end=None, parent: "Comment | None" = None) -> "Comment":
+        """A member's comment (or reply, which shares its parent's place on the timeline).
+
+        Raises ValidationError for bad text or times, TooManyComments past
+        RIFFWEB_COMMENTS_PER_HOUR for this author.
+        """
+        text = clean_text(text)
+        if parent is not None:
+            at, end = parent.at, parent.end
+        else:
+            at, end = clean_range(song, at, end)
+        hour_ago = timezone.now() - timedelta(hours=1)
+        if self.filter(author=author, created_at__gte=hour_ago).count() >= settings.RIFFWEB_COMMENTS_PER_HOUR:
+            raise TooManyComments(settings.RIFFWEB_COMMENTS_PER_HOUR)
+        comment = self.create(song=song, author=author, text=text, at=at, end=end, parent=parent)
+        comment.mentions.set(mentioned_members(song.project_id, text))
+        return comment
+
+    def threads(self, song_id: int) -> list["Comment"]:
+        """The song's comments in time order, each with its replies (oldest first): three queries."""
+        return list(
+            self.filter(song_id=song_id, parent__isnull=True)
+            .select_related("author").prefetch_related(
+                "mentions",
+                models.Prefetch("replies", queryset=Comment.objects.select_related("author")
+                                .prefetch_related("mentions").order_by("created_at")))
+            .order_by("at", "created_at")
+        )
+
+
+class Comment(models.Model):
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    text = models.TextField(max_length=MAX_TEXT)
+    at = models.FloatField(help_text="Seconds into the song.")
+    end = models.FloatField(null=True, blank=True, help_text="A region's end; empty for a moment.")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    resolved = models.BooleanField(default=False)
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # Moved by every verb: the live feed's version is the song's count and latest changed_at.
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The status poll's feed version: count and max(changed_at) per song; the threads' list.
+            models.Index(fields=["song", "changed_at"], name="comment_song_changed"),
+            # The rate limit: an author's comments in the last hour.
+            models.Index(fields=["author", "created_at"], name="comment_author_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.author} at {self.at} s on song {self.song_id}"
+
+    @property
+    def is_region(self) -> bool:
+        return self.end is not None
+
+    def may_edit(self, user) -> bool:
+        return user.is_authenticated and user.pk == self.author_id
+
+    def may_resolve(self, user, role: str | None) -> bool:
+        return self.may_edit(user) or access.role_may(role, "edit")
+
+    def _touch(self, **fields):
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.changed_at = timezone.now()
+        self.save(update_fields=[*fields, "changed_at"])
+
+    def edit(self, text: str) -> None:
+        text = clean_text(text)
+        self._touch(text=text, edited_at=timezone.now())
+        self.mentions.set(mentioned_members(self.song.project_id, text))
+
+    def resolve(self, resolved: bool = True) -> None:
+        self._touch(resolved=resolved)
+
+    def remove(self) -> None:
+        """Delete it with its replies: the song's comment count, and so the live feed's version, drops."""
+        self.delete()

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from riffweb.review import views
+
+app_name = "review"
+urlpatterns = [
+    path("songs/<int:pk>/comments/", views.comment_create, name="comment_create"),
+    path("comments/<int:pk>/edit/", views.comment_edit, name="comment_edit"),
+    path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),
+    path("comments/<int:pk>/resolve/", views.comment_resolve, name="comment_resolve"),
+]
