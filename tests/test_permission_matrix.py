@@ -22,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from riffweb.review.models import Comment
 from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, jpeg, make_request, make_user, tone_wav
@@ -52,6 +53,7 @@ class World:
     viewer_membership: Membership
     draft: LyricsDraft  # "Write lyrics for me", written
     making: object  # a song still being made, with the service's preview of it so far
+    comment: Comment  # the viewer's comment on the song
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
@@ -93,8 +95,9 @@ def world(db) -> World:
     used = Invitation.objects.create(project=project, email="old@example.org", invited_by=owner,
                                      accepted_at=timezone.now() - timedelta(days=1))
     offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
+    comment = Comment.objects.post(song=song, author=viewer, text="Louder here", at=0.5, end=1.5)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, offer, viewer_membership, draft, making)
+                 revoked, invitation, used, offer, viewer_membership, draft, making, comment)
 
 
 @dataclass
@@ -230,6 +233,17 @@ ROWS = [
         token_holders()),
     Row("teams:guest_lyrics", "GET", at("teams:guest_lyrics", lambda w, col: [w.link(col)]), token_holders()),
     Row("teams:guest_cover", "GET", at("teams:guest_cover", lambda w, col: [w.link(col)]), token_holders()),
+    # Review: any member comments (viewers too); only its author edits a comment; its author
+    # or an editor resolves or removes it.
+    Row("review:comment_create", "POST", at("review:comment_create", pk("song")), members(302),
+        data=lambda w: {"at": "0.5", "text": "Nice"}),
+    Row("review:comment_create", "POST", at("review:comment_create", pk("song")), members(200),
+        data=lambda w: {"at": "0.5", "text": "Nice"}, htmx="comments"),
+    Row("review:comment_edit", "POST", at("review:comment_edit", pk("comment")),
+        members(302, editor=403) | {"owner": 403}, data=lambda w: {"text": "Softer"}),
+    Row("review:comment_resolve", "POST", at("review:comment_resolve", pk("comment")), members(302)),
+    Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(302)),
+    Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(200), htmx="comments"),
     # Library: the list, bulk actions, the zip, the trash, one song's actions.
     Row("library:song_list", "GET", at("library:song_list"), logged_in()),
     Row("library:song_list", "GET", at("library:song_list"), logged_in(), htmx="song-list"),
