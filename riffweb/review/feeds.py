@@ -47,3 +47,17 @@ def render_comment_lists(request, keys: list[int]) -> SafeString:
                          request=request)
         for song in songs
     ))
+
+
+def answering(request, song) -> Comment | None:
+    """The comment a transform form was opened from (?comment= or the form's `comment` field),
+    when it is a top-level comment on this song; anything else is ignored."""
+    pk = request.POST.get("comment") or request.GET.get("comment", "")
+    if not pk.isascii() or not pk.isdigit() or not isinstance(song, Song):
+        return None
+    return Comment.objects.select_related("author").filter(pk=int(pk), song=song, parent__isnull=True).first()
+
+
+def answered(transform_id: int) -> list[Comment]:
+    """The comments a request was started from, for its songs' pages."""
+    return list(Comment.objects.filter(requests=transform_id).select_related("author", "song"))

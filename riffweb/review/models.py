@@ -13,10 +13,11 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from riffweb.studio import access
-from riffweb.studio.models import Membership, Song
+from riffweb.studio.models import Membership, Song, Transform
 
 MAX_TEXT = 2000
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
@@ -98,6 +99,8 @@ class Comment(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
     resolved = models.BooleanField(default=False)
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
+    # "Inpaint this region" / "Extend from here": the requests started from this comment.
+    requests = models.ManyToManyField(Transform, blank=True, related_name="answers")
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     # Moved by every verb: the live feed's version is the song's count and latest changed_at.
@@ -125,6 +128,20 @@ class Comment(models.Model):
 
     def may_resolve(self, user, role: str | None) -> bool:
         return self.may_edit(user) or access.role_may(role, "edit")
+
+    def transform_url(self) -> str:
+        """The song page's transform form, opened on this comment's place ("" for a reply)."""
+        if self.parent_id:
+            return ""
+        if self.is_region:
+            query = f"mode=inpaint&replace_start={self.at}&replace_end={self.end}"
+        else:
+            query = f"mode=extend&extend_at={self.at}"
+        return f"{reverse('studio:song_detail', args=[self.song_id])}?{query}&comment={self.pk}#transform-form"
+
+    def answer_with(self, transform: Transform) -> None:
+        """Record that `transform` was started from this comment (its songs say so)."""
+        self.requests.add(transform)
 
     def _touch(self, **fields):
         for name, value in fields.items():
