@@ -193,8 +193,8 @@ function drawMarkers(player) {
 
 // `1:23` in a comment, and a comment's time: seek its player there.
 document.addEventListener("click", (event) => {
-  const link = event.target.closest?.("[data-seek][data-player]");
-  const player = link && players.get(link.dataset.player);
+  const link = event.target.closest?.("[data-seek][data-seek-in]");
+  const player = link && players.get(link.dataset.seekIn);
   if (!player) return;
   event.preventDefault();
   active = player;

@@ -66,7 +66,7 @@ def test_text_is_escaped_timestamps_seek_and_only_members_are_mentioned(client, 
     client.force_login(owner)
     page = post(client, song, at="1", text="<script>alert(1)</script> at 1:23, @ed and @temp").content.decode()
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert f'data-seek="83" data-player="song-{song.pk}">1:23</a>' in page
+    assert f'data-seek="83" data-seek-in="song-{song.pk}">1:23</a>' in page
     assert '<strong class="mention">@ed</strong>' in page
     assert '<strong class="mention">@temp</strong>' not in page and "@temp" in page
     assert [u.username for u in Comment.objects.get().mentions.all()] == ["ed"]

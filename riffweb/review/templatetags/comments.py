@@ -32,7 +32,7 @@ def comment_text(comment, song_pk: int):
             name = token[1:].rstrip(".")
             out.append(format_html('<strong class="mention">@{}</strong>{}', name, token[1 + len(name):]))
         elif match.group("time"):
-            out.append(format_html('<a href="#{}" class="seek" data-seek="{}" data-player="{}">{}</a>',
+            out.append(format_html('<a href="#{}" class="seek" data-seek="{}" data-seek-in="{}">{}</a>',
                                    player, seconds(token), player, token))
         else:
             out.append(escape(token))
