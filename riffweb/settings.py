@@ -93,6 +93,7 @@ TEMPLATES = [
                 "riffweb.studio.context_processors.studio",
                 "riffweb.upstream.context_processors.upstream_health",
                 "riffweb.teams.context_processors.pending_invitations",
+                "riffweb.review.feeds.inbox_context",
             ],
         },
     },

@@ -6,8 +6,13 @@ class ReviewConfig(AppConfig):
     verbose_name = "Review"
 
     def ready(self):
-        # The song page's comment list rides the page's one status poll as a live feed.
+        # Imported here, as Django asks: the models are loaded only now.
         from riffweb.review import feeds
+        from riffweb.review.models import notify_songs_ended
         from riffweb.studio import live
+        from riffweb.studio.models import songs_ended
 
+        # The song page's comment list and every page's inbox count ride the page's one status poll.
         live.register("comments", feeds.comment_versions, feeds.render_comment_lists)
+        live.register("inbox", feeds.inbox_versions, feeds.render_inbox_link)
+        songs_ended.connect(notify_songs_ended, dispatch_uid="review.songs_ended")

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 from django.db.models import Count, Max
 from django.template.loader import render_to_string
+from django.utils.functional import cached_property
 from django.utils.safestring import SafeString, mark_safe
 
-from riffweb.review.models import Comment
+from riffweb.review.models import Comment, Notification
 from riffweb.studio import access
 from riffweb.studio.cards import EPOCH
 from riffweb.studio.models import Song
@@ -61,3 +62,48 @@ def answering(request, song) -> Comment | None:
 def answered(transform_id: int) -> list[Comment]:
     """The comments a request was started from, for its songs' pages."""
     return list(Comment.objects.filter(requests=transform_id).select_related("author", "song"))
+
+
+# --- the top bar's inbox count: every logged-in page carries "inbox:<user id>:<version>" ---
+
+
+def unread_version(user) -> tuple[int, str]:
+    found = Notification.objects.filter(user=user, read_at__isnull=True).aggregate(count=Count("pk"), last=Max("pk"))
+    return found["count"], f"{found['count']}-{found['last'] or 0}"
+
+
+def inbox_versions(user, roles, keys: list[int]) -> dict[int, str]:
+    """Only one's own inbox: any other key is left out (never answered)."""
+    if user.pk not in keys:
+        return {}
+    return {user.pk: unread_version(user)[1]}
+
+
+def render_inbox_link(request, keys: list[int]) -> SafeString:
+    unread, version = unread_version(request.user)
+    context = {"inbox": {"unread": unread, "version": version}, "oob": True}
+    return render_to_string("review/_inbox_link.html#inbox-link", context, request=request)
+
+
+class InboxBadge:
+    """The top bar's inbox count, loaded (one query) only by a page that shows it."""
+
+    def __init__(self, user):
+        self.user = user
+
+    @cached_property
+    def _loaded(self) -> tuple[int, str]:
+        return unread_version(self.user)
+
+    @property
+    def unread(self) -> int:
+        return self._loaded[0]
+
+    @property
+    def version(self) -> str:
+        return self._loaded[1]
+
+
+def inbox_context(request) -> dict:
+    """Context processor: the inbox link of every logged-in page."""
+    return {"inbox": InboxBadge(request.user)} if request.user.is_authenticated else {}

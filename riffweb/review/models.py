@@ -76,6 +76,7 @@ class CommentQuerySet(models.QuerySet):
             raise TooManyComments(settings.RIFFWEB_COMMENTS_PER_HOUR)
         comment = self.create(song=song, author=author, text=text, at=at, end=end, parent=parent)
         comment.mentions.set(mentioned_members(song.project_id, text))
+        Notification.objects.about_comment(comment)
         return comment
 
     def threads(self, song_id: int) -> list["Comment"]:
@@ -160,3 +161,75 @@ class Comment(models.Model):
     def remove(self) -> None:
         """Delete it with its replies: the song's comment count, and so the live feed's version, drops."""
         self.delete()
+
+
+class NotificationQuerySet(models.QuerySet):
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+    def mark_read(self) -> int:
+        return self.unread().update(read_at=timezone.now())
+
+    def about_comment(self, comment: Comment) -> None:
+        """A new comment or reply: its thread's author (reply), the members it names (mention),
+        the owner of the song's request (comment); each person once, never its own author."""
+        told = {comment.author_id}
+        wanted = []
+        for user in comment.mentions.all():
+            wanted.append((user.pk, Notification.Kind.MENTION))
+        if comment.parent_id:
+            wanted.append((comment.parent.author_id, Notification.Kind.REPLY))
+        wanted.append((comment.song.transform.created_by_id, Notification.Kind.COMMENT))
+        rows = []
+        for user_id, kind in wanted:
+            if user_id and user_id not in told:
+                told.add(user_id)
+                rows.append(Notification(user_id=user_id, kind=kind, actor_id=comment.author_id,
+                                         song_id=comment.song_id, comment=comment))
+        self.bulk_create(rows)
+
+    def about_songs(self, pks: list[int], done: bool) -> None:
+        """Songs ended: whoever asked for each request hears once per request."""
+        kind = Notification.Kind.FINISHED if done else Notification.Kind.FAILED
+        songs = Song.objects.filter(pk__in=pks, transform__created_by__isnull=False).select_related("transform")
+        self.bulk_create(
+            Notification(user_id=song.transform.created_by_id, kind=kind, song=song) for song in songs
+        )
+
+
+class Notification(models.Model):
+    """Something a member should see in their inbox; read once they open or dismiss it."""
+
+    class Kind(models.TextChoices):
+        FINISHED = "finished", "Your song is ready"
+        FAILED = "failed", "Your song failed"
+        REPLY = "reply", "Reply to your comment"
+        MENTION = "mention", "You were mentioned"
+        COMMENT = "comment", "Comment on your song"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="+")
+    song = models.ForeignKey(Song, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The top bar's unread count (every page, every poll) and the inbox list, newest first.
+            models.Index(fields=["user", "read_at", "-id"], name="notification_user_unread"),
+        ]
+
+    def get_absolute_url(self) -> str:
+        if self.comment_id:
+            return f"{reverse('studio:song_detail', args=[self.song_id])}#comment-{self.comment_id}"
+        return reverse("studio:song_detail", args=[self.song_id])
+
+
+def notify_songs_ended(sender, pks: list[int], done: bool, **kwargs) -> None:
+    """studio's `songs_ended` signal: tell whoever asked for them."""
+    Notification.objects.about_songs(pks, done)

@@ -1,17 +1,19 @@
 """Comments on a song page: post, reply, edit, remove, resolve. Each answers htmx with the
-song's comment section and a plain form post with a redirect back to it (works without JS)."""
+song's comment section and a plain form post with a redirect back to it (works without JS).
+And one's inbox of notifications."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from riffweb.http import HtmxHttpRequest
 from riffweb.review.access import get_comment_for
 from riffweb.review.feeds import list_context
-from riffweb.review.models import Comment, TooManyComments
+from riffweb.review.models import Comment, Notification, TooManyComments
 from riffweb.studio import access
 
 
@@ -70,3 +72,37 @@ def comment_resolve(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     comment, _ = get_comment_for(request.user, pk, need="resolve")
     comment.resolve(request.POST.get("resolved", "1") == "1")
     return _answer(request, comment.song)
+
+
+INBOX_PAGE = 25
+
+
+@login_required
+@require_GET
+def inbox(request: HtmxHttpRequest) -> HttpResponse:
+    """One's notifications, newest first; ?only=mentions keeps the mentions; paginated."""
+    mine = Notification.objects.filter(user=request.user).select_related("actor", "song", "comment")
+    only_mentions = request.GET.get("only") == "mentions"
+    if only_mentions:
+        mine = mine.filter(kind=Notification.Kind.MENTION)
+    page = Paginator(mine.order_by("-pk"), INBOX_PAGE).get_page(request.GET.get("page"))
+    return render(request, "review/inbox.html", {"page": page, "only_mentions": only_mentions})
+
+
+@login_required
+@require_POST
+def notification_read(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Mark one read and go to what it is about (a plain form: works without JS)."""
+    notification = Notification.objects.filter(pk=pk, user=request.user).first()
+    if notification is None:
+        raise Http404("No such notification.")
+    Notification.objects.filter(pk=notification.pk).mark_read()
+    return redirect(notification.get_absolute_url())
+
+
+@login_required
+@require_POST
+def inbox_read_all(request: HtmxHttpRequest) -> HttpResponse:
+    Notification.objects.filter(user=request.user).mark_read()
+    messages.success(request, "Everything in your inbox is marked read.")
+    return redirect("review:inbox")

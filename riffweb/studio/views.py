@@ -76,9 +76,8 @@ def song_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "transform-form":
         return render(request, template + "#transform-form", song_page_context(request, song))
     context = song_page_context(request, song)
-    if song.is_playable:
-        # Its comments are live: the page's one poll keeps running for them (a `live` input).
-        context |= list_context(request.user, song, context["can_edit"]) | {"polling": True}
+    if song.is_playable:  # its comments are live: a `live` input the page's one poll sends
+        context |= list_context(request.user, song, context["can_edit"])
     return render(request, template, context)
 
 

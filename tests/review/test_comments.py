@@ -139,7 +139,8 @@ def test_a_new_comment_reaches_another_members_page_within_one_poll(client, song
     client.force_login(viewer)
     page = client.get(song.get_absolute_url()).content.decode()
     assert page.count('hx-trigger="every 2s"') == 1 and "[name='live']" in page
-    [live] = live_inputs(page)
+    live = live_inputs(page)  # the comments, and the top bar's inbox
+    assert [value.split(":")[0] for value in live] == ["inbox", "comments"]
     headers = {"HX-Request": "true"}
     assert client.get(STATUS, {"live": live, "look": "player"}, headers=headers).status_code == 204
     Comment.objects.post(song=song, author=owner, text="Fresh thought", at=5)
@@ -148,7 +149,8 @@ def test_a_new_comment_reaches_another_members_page_within_one_poll(client, song
     assert answer.status_code == 200 and "Fresh thought" in body
     assert f'id="comment-list-{song.pk}"' in body and 'hx-swap-oob="true"' in body
     [newer] = live_inputs(body)
-    assert newer != live
+    assert newer.startswith("comments:") and newer != live[1]
+    newer = [live[0], newer]
     assert client.get(STATUS, {"live": newer, "look": "player"}, headers=headers).status_code == 204
 
 
@@ -167,11 +169,11 @@ def test_a_bad_live_value_is_a_400(client, owner, value):
 
 
 def test_a_live_poll_that_finds_nothing_new_loads_no_comment(client, song, owner, django_assert_num_queries):
-    """Session, user, the outage flag, roles, and the comments' versions in one query (no card is
-    asked for, so no card query): ten comments cost what none would."""
+    """Session, user, the outage flag, roles, the comments' versions in one query and the unread
+    count in another (no card is asked for, so no card query): ten comments cost what none would."""
     for i in range(10):
         Comment.objects.post(song=song, author=owner, text=f"note {i}", at=i)
     client.force_login(owner)
-    [live] = live_inputs(client.get(song.get_absolute_url()).content.decode())
-    with django_assert_num_queries(5):
+    live = live_inputs(client.get(song.get_absolute_url()).content.decode())
+    with django_assert_num_queries(6):
         assert client.get(STATUS, {"live": live}, headers={"HX-Request": "true"}).status_code == 204
