@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from riffweb.review.models import Comment
+from riffweb.review.models import Comment, Notification
 from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, jpeg, make_request, make_user, tone_wav
@@ -54,6 +54,7 @@ class World:
     draft: LyricsDraft  # "Write lyrics for me", written
     making: object  # a song still being made, with the service's preview of it so far
     comment: Comment  # the viewer's comment on the song
+    notification: Notification  # the owner's: the viewer commented on the owner's song
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
@@ -97,7 +98,8 @@ def world(db) -> World:
     offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
     comment = Comment.objects.post(song=song, author=viewer, text="Louder here", at=0.5, end=1.5)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, offer, viewer_membership, draft, making, comment)
+                 revoked, invitation, used, offer, viewer_membership, draft, making, comment,
+                 Notification.objects.get(user=owner, comment=comment))
 
 
 @dataclass
@@ -244,6 +246,11 @@ ROWS = [
     Row("review:comment_resolve", "POST", at("review:comment_resolve", pk("comment")), members(302)),
     Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(302)),
     Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(200), htmx="comments"),
+    # One's own inbox: a notification is its user's alone (anyone else: 404).
+    Row("review:inbox", "GET", at("review:inbox"), logged_in()),
+    Row("review:inbox_read_all", "POST", at("review:inbox_read_all"), logged_in(302)),
+    Row("review:notification_read", "POST", at("review:notification_read", pk("notification")),
+        _cols(owner=302, editor=404, viewer=404, stranger=404, anonymous=LOGIN, guest=LOGIN, revoked=LOGIN)),
     # Library: the list, bulk actions, the zip, the trash, one song's actions.
     Row("library:song_list", "GET", at("library:song_list"), logged_in()),
     Row("library:song_list", "GET", at("library:song_list"), logged_in(), htmx="song-list"),
