@@ -1,6 +1,9 @@
 """Two members review one song in two browsers: one comments on a region by dragging across
 the waveform, the other sees its marker appear within one poll and replies, the reply reaches
-the first without a reload, who then opens "Inpaint this region" with the range filled."""
+the first without a reload with her inbox count, and from the inbox she opens "Inpaint this
+region" with the range filled."""
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -74,6 +77,12 @@ def test_two_members_review_a_region_live_and_start_an_inpaint_from_it(browser, 
         expect(page.locator(f"#comment-{comment.pk} .replies")).to_contain_text("try inpainting it", timeout=POLL)
         expect(page.locator(f"#comment-{comment.pk} .replies .mention")).to_have_text("@olivia")
 
+        # Her inbox count goes up on the same poll; the inbox leads back to the comment.
+        expect(page.locator("#inbox-link")).to_contain_text("1 unread", timeout=POLL)
+        page.locator("#inbox-link").click()
+        page.get_by_role("button", name=re.compile("You were mentioned")).click()
+        page.wait_for_url(f"**{song.get_absolute_url()}#comment-*")
+        expect(page.locator("#inbox-link")).not_to_contain_text("unread")
         page.locator(f"#comment-{comment.pk}").get_by_role("link", name="Inpaint this region").click()
         expect(page.get_by_label("Replace from (seconds)")).to_have_value(f"{at:.1f}")
         expect(page.get_by_label("Replace until (seconds)")).to_have_value(f"{end:.1f}")
