@@ -246,6 +246,7 @@ ROWS = [
     Row("review:comment_resolve", "POST", at("review:comment_resolve", pk("comment")), members(302)),
     Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(302)),
     Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(200), htmx="comments"),
+    Row("review:project_activity", "GET", at("review:project_activity", pk("project")), members()),
     # One's own inbox: a notification is its user's alone (anyone else: 404).
     Row("review:inbox", "GET", at("review:inbox"), logged_in()),
     Row("review:inbox_read_all", "POST", at("review:inbox_read_all"), logged_in(302)),

@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -77,6 +79,8 @@ class CommentQuerySet(models.QuerySet):
         comment = self.create(song=song, author=author, text=text, at=at, end=end, parent=parent)
         comment.mentions.set(mentioned_members(song.project_id, text))
         Notification.objects.about_comment(comment)
+        verb = Activity.Verb.MENTIONED if comment.mentions.exists() else Activity.Verb.COMMENTED
+        Activity.objects.record(song.project_id, author, verb, comment)
         return comment
 
     def threads(self, song_id: int) -> list["Comment"]:
@@ -118,7 +122,10 @@ class Comment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.author} at {self.at} s on song {self.song_id}"
+        return self.text[:80]
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('studio:song_detail', args=[self.song_id])}#comment-{self.pk}"
 
     @property
     def is_region(self) -> bool:
@@ -189,12 +196,16 @@ class NotificationQuerySet(models.QuerySet):
         self.bulk_create(rows)
 
     def about_songs(self, pks: list[int], done: bool) -> None:
-        """Songs ended: whoever asked for each request hears once per request."""
+        """Songs ended: whoever asked for each hears, and the project's activity says so."""
         kind = Notification.Kind.FINISHED if done else Notification.Kind.FAILED
-        songs = Song.objects.filter(pk__in=pks, transform__created_by__isnull=False).select_related("transform")
+        songs = list(Song.objects.filter(pk__in=pks).select_related("transform", "transform__created_by"))
         self.bulk_create(
-            Notification(user_id=song.transform.created_by_id, kind=kind, song=song) for song in songs
+            Notification(user_id=song.transform.created_by_id, kind=kind, song=song)
+            for song in songs if song.transform.created_by_id
         )
+        for song in songs:
+            verb = Activity.Verb.FINISHED if done else Activity.Verb.FAILED
+            Activity.objects.record(song.project_id, song.transform.created_by, verb, song)
 
 
 class Notification(models.Model):
@@ -233,3 +244,58 @@ class Notification(models.Model):
 def notify_songs_ended(sender, pks: list[int], done: bool, **kwargs) -> None:
     """studio's `songs_ended` signal: tell whoever asked for them."""
     Notification.objects.about_songs(pks, done)
+
+
+class ActivityQuerySet(models.QuerySet):
+    def record(self, project, actor, verb: str, target) -> "Activity":
+        """The one way to add to a project's activity list.
+
+        project: the Project (or its id) the event belongs to; actor: the user who did it
+        (None for the system); verb: an Activity.Verb (or any short past-tense word for new
+        kinds, e.g. "voted", "reordered a playlist"); target: the object it is about, any model
+        instance with get_absolute_url() (a song, a comment, a membership, a playlist...), linked
+        from the list while it exists.
+        """
+        return self.create(
+            project_id=getattr(project, "pk", project), actor=actor, verb=verb,
+            target_type=ContentType.objects.get_for_model(target), target_id=target.pk,
+            summary=str(target)[:200],
+        )
+
+
+class Activity(models.Model):
+    """One line of a project's activity list: who did what to which object, and when."""
+
+    class Verb(models.TextChoices):
+        FINISHED = "finished", "finished"
+        FAILED = "failed", "failed"
+        COMMENTED = "commented", "commented on"
+        MENTIONED = "mentioned", "mentioned someone on"
+        JOINED = "joined", "joined"
+
+    project = models.ForeignKey("studio.Project", on_delete=models.CASCADE, related_name="activity")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    verb = models.CharField(max_length=40)
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target = GenericForeignKey("target_type", "target_id")
+    summary = models.CharField(max_length=200, help_text="What the target was called, kept if it goes.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The project's activity page, newest first.
+            models.Index(fields=["project", "-id"], name="activity_project_newest"),
+        ]
+
+    def verb_display(self) -> str:
+        return dict(self.Verb.choices).get(self.verb, self.verb)
+
+
+def record_membership(sender, instance, created: bool, **kwargs) -> None:
+    """post_save of Membership: a member joined (the project's creator included)."""
+    if created:
+        Activity.objects.record(instance.project_id, instance.user, Activity.Verb.JOINED, instance.project)

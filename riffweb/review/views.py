@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from riffweb.http import HtmxHttpRequest
 from riffweb.review.access import get_comment_for
 from riffweb.review.feeds import list_context
-from riffweb.review.models import Comment, Notification, TooManyComments
+from riffweb.review.models import Activity, Comment, Notification, TooManyComments
 from riffweb.studio import access
 
 
@@ -106,3 +106,16 @@ def inbox_read_all(request: HtmxHttpRequest) -> HttpResponse:
     Notification.objects.filter(user=request.user).mark_read()
     messages.success(request, "Everything in your inbox is marked read.")
     return redirect("review:inbox")
+
+
+ACTIVITY_PAGE = 30
+
+
+@login_required
+@require_GET
+def project_activity(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """What happened in a project, newest first: each line links to its object while it exists."""
+    project, _ = access.get_project_for(request.user, pk)
+    lines = Activity.objects.filter(project=project).select_related("actor").prefetch_related("target")
+    page = Paginator(lines.order_by("-pk"), ACTIVITY_PAGE).get_page(request.GET.get("page"))
+    return render(request, "review/project_activity.html", {"project": project, "page": page})
