@@ -191,6 +191,16 @@ function drawMarkers(player) {
   player.el.dataset.markers = String(player.markers.getRegions().length);
 }
 
+// Another member's new comment must not wipe a reply or an edit being typed: keep this list,
+// and with it its old version, so that the next poll brings the news again once the box is sent
+// or emptied.
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const list = event.detail.target;
+  if (!list?.matches?.("[data-comment-list]")) return;
+  const typing = [...list.querySelectorAll("textarea")].some((box) => box.value.trim() !== box.defaultValue.trim());
+  if (typing) event.detail.shouldSwap = false;
+});
+
 // `1:23` in a comment, and a comment's time: seek its player there.
 document.addEventListener("click", (event) => {
   const link = event.target.closest?.("[data-seek][data-seek-in]");
