@@ -55,9 +55,13 @@ class World:
     making: object  # a song still being made, with the service's preview of it so far
     comment: Comment  # the viewer's comment on the song
     notification: Notification  # the owner's: the viewer commented on the owner's song
+    commenting_link: GuestLink  # a guest link that takes comments (live_link does not)
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
+
+    def commenting(self, col: str) -> str:
+        return (self.revoked_link if col == "revoked" else self.commenting_link).token
 
     def invite(self, col: str) -> str:
         return (self.used_invitation if col == "revoked" else self.invitation).token
@@ -99,7 +103,8 @@ def world(db) -> World:
     comment = Comment.objects.post(song=song, author=viewer, text="Louder here", at=0.5, end=1.5)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
                  revoked, invitation, used, offer, viewer_membership, draft, making, comment,
-                 Notification.objects.get(user=owner, comment=comment))
+                 Notification.objects.get(user=owner, comment=comment),
+                 GuestLink.objects.create(song=song, created_by=owner, allow_comments=True))
 
 
 @dataclass
@@ -247,6 +252,14 @@ ROWS = [
     Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(302)),
     Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(200), htmx="comments"),
     Row("review:project_activity", "GET", at("review:project_activity", pk("project")), members()),
+    # Guests comment through a link that takes comments (whoever holds it); a listen-only link
+    # refuses (403); a revoked one is 404.
+    Row("review:guest_comment_create", "POST",
+        at("review:guest_comment_create", lambda w, col: [w.commenting(col)]), token_holders(302),
+        data=lambda w: {"name": "Nina", "at": "0.5", "text": "Lovely"}),
+    Row("review:guest_comment_create", "POST",
+        at("review:guest_comment_create", lambda w, col: [w.link(col)]), token_holders(403),
+        data=lambda w: {"name": "Nina", "at": "0.5", "text": "Lovely"}),
     # One's own inbox: a notification is its user's alone (anyone else: 404).
     Row("review:inbox", "GET", at("review:inbox"), logged_in()),
     Row("review:inbox_read_all", "POST", at("review:inbox_read_all"), logged_in(302)),

@@ -107,3 +107,9 @@ class InboxBadge:
 def inbox_context(request) -> dict:
     """Context processor: the inbox link of every logged-in page."""
     return {"inbox": InboxBadge(request.user)} if request.user.is_authenticated else {}
+
+
+def guest_context(song, link) -> dict:
+    """A guest page's comments: none unless the link takes or shows them (see Comment.for_guest)."""
+    shown = link.allow_comments or link.show_member_comments
+    return {"song": song, "link": link, "threads": Comment.objects.for_guest(link) if shown else None}

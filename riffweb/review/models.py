@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from riffweb.studio import access
-from riffweb.studio.models import Membership, Song, Transform
+from riffweb.studio.models import GuestLink, Membership, Song, Transform
 
 MAX_TEXT = 2000
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
@@ -83,6 +83,32 @@ class CommentQuerySet(models.QuerySet):
         Activity.objects.record(song.project_id, author, verb, comment)
         return comment
 
+    def post_as_guest(self, *, link: GuestLink, name: str, text: str, at=None, end=None) -> "Comment":
+        """A guest's comment through a link that allows them: rate-limited per link, never a reply.
+
+        Raises ValidationError for a missing name, bad text or times; TooManyComments past
+        RIFFWEB_COMMENTS_PER_HOUR for this link.
+        """
+        name = (name or "").strip()[:60]
+        if not name:
+            raise ValidationError("Give your name, so the band knows who wrote it.")
+        text = clean_text(text)
+        at, end = clean_range(link.song, at, end)
+        hour_ago = timezone.now() - timedelta(hours=1)
+        if self.filter(guest_link=link, created_at__gte=hour_ago).count() >= settings.RIFFWEB_COMMENTS_PER_HOUR:
+            raise TooManyComments(settings.RIFFWEB_COMMENTS_PER_HOUR)
+        comment = self.create(song=link.song, guest_name=name, guest_link=link, text=text, at=at, end=end)
+        Notification.objects.about_comment(comment)
+        Activity.objects.record(link.song.project_id, None, Activity.Verb.GUEST_COMMENTED, comment)
+        return comment
+
+    def for_guest(self, link: GuestLink):
+        """What a guest sees: guests' comments, and the members' too when the link says so."""
+        threads = self.threads(link.song_id)
+        if link.show_member_comments:
+            return threads
+        return [thread for thread in threads if thread.author_id is None]
+
     def threads(self, song_id: int) -> list["Comment"]:
         """The song's comments in time order, each with its replies (oldest first): three queries."""
         return list(
@@ -97,7 +123,11 @@ class CommentQuerySet(models.QuerySet):
 
 class Comment(models.Model):
     song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    # A member's comment has its author; a guest's has none, but the name they gave and their link.
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="comments")
+    guest_name = models.CharField(max_length=60, blank=True)
+    guest_link = models.ForeignKey(GuestLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     text = models.TextField(max_length=MAX_TEXT)
     at = models.FloatField(help_text="Seconds into the song.")
     end = models.FloatField(null=True, blank=True, help_text="A region's end; empty for a moment.")
@@ -126,6 +156,10 @@ class Comment(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"{reverse('studio:song_detail', args=[self.song_id])}#comment-{self.pk}"
+
+    @property
+    def by(self) -> str:
+        return self.author.username if self.author_id else self.guest_name
 
     @property
     def is_region(self) -> bool:
@@ -271,6 +305,7 @@ class Activity(models.Model):
         FAILED = "failed", "failed"
         COMMENTED = "commented", "commented on"
         MENTIONED = "mentioned", "mentioned someone on"
+        GUEST_COMMENTED = "guest commented", "A guest commented on"
         JOINED = "joined", "joined"
 
     project = models.ForeignKey("studio.Project", on_delete=models.CASCADE, related_name="activity")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("comments/<int:pk>/delete/", views.comment_delete, name="comment_delete"),
     path("comments/<int:pk>/resolve/", views.comment_resolve, name="comment_resolve"),
     path("projects/<int:pk>/activity/", views.project_activity, name="project_activity"),
+    path("guest/<str:token>/comments/", views.guest_comment_create, name="guest_comment_create"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read-all/", views.inbox_read_all, name="inbox_read_all"),
     path("inbox/<int:pk>/read/", views.notification_read, name="notification_read"),

@@ -4,7 +4,7 @@ And one's inbox of notifications."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from riffweb.http import HtmxHttpRequest
 from riffweb.review.access import get_comment_for
-from riffweb.review.feeds import list_context
+from riffweb.review.feeds import guest_context, list_context
 from riffweb.review.models import Activity, Comment, Notification, TooManyComments
 from riffweb.studio import access
 
@@ -119,3 +119,21 @@ def project_activity(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     lines = Activity.objects.filter(project=project).select_related("actor").prefetch_related("target")
     page = Paginator(lines.order_by("-pk"), ACTIVITY_PAGE).get_page(request.GET.get("page"))
     return render(request, "review/project_activity.html", {"project": project, "page": page})
+
+
+@require_POST
+def guest_comment_create(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """A guest comments through a link that allows it (403 otherwise), under the name they give.
+    A plain form post: the guest page works without JavaScript."""
+    song, link = access.get_song_by_guest_token(token)
+    if not link.allow_comments:
+        raise PermissionDenied("This link does not take comments.")
+    data = request.POST
+    try:
+        Comment.objects.post_as_guest(link=link, name=data.get("name", ""), text=data.get("text", ""),
+                                      at=data.get("at"), end=data.get("end"))
+    except (ValidationError, TooManyComments) as error:
+        message = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+        return render(request, "teams/guest_song.html", guest_context(song, link) | {
+            "comment_error": message, "comment_form": data.dict()}, status=400)
+    return redirect(f"{link.get_absolute_url()}#comments")

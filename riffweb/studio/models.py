@@ -1259,6 +1259,9 @@ class GuestLink(models.Model):
     song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="guest_links")
     token = models.CharField(max_length=64, unique=True, default=secrets.token_urlsafe)
     allow_download = models.BooleanField(default=False)
+    # Guests may comment (under a name they give); and see the members' comments too, not only guests'.
+    allow_comments = models.BooleanField(default=False)
+    show_member_comments = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

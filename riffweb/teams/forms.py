@@ -83,6 +83,8 @@ class GuestLinkForm(forms.Form):
         label="Expires", choices=EXPIRY_CHOICES, coerce=int, empty_value=None, required=False
     )
     allow_download = forms.BooleanField(label="Allow download", required=False)
+    allow_comments = forms.BooleanField(label="Allow comments (guests give a name)", required=False)
+    show_member_comments = forms.BooleanField(label="Guests see the members' comments", required=False)
 
     def create_link(self, song, user) -> GuestLink:
         days = self.cleaned_data["expires_in"]
@@ -91,5 +93,7 @@ class GuestLinkForm(forms.Form):
             song=song,
             created_by=user,
             allow_download=self.cleaned_data["allow_download"],
+            allow_comments=self.cleaned_data["allow_comments"],
+            show_member_comments=self.cleaned_data["show_member_comments"],
             expires_at=expires_at,
         )
