@@ -22,6 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from riffweb.review.mail import unsubscribe_token
 from riffweb.review.models import Comment, Notification
 from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
@@ -260,6 +261,14 @@ ROWS = [
     Row("review:guest_comment_create", "POST",
         at("review:guest_comment_create", lambda w, col: [w.link(col)]), token_holders(403),
         data=lambda w: {"name": "Nina", "at": "0.5", "text": "Lovely"}),
+    # E-mail: one's own choice; the unsubscribe link works for whoever holds it, without an account.
+    Row("review:email_preference", "GET", at("review:email_preference"), logged_in()),
+    Row("review:email_preference", "POST", at("review:email_preference"), logged_in(302),
+        data=lambda w: {"mode": "digest"}),
+    Row("review:email_unsubscribe", "POST", at("review:email_unsubscribe", lambda w, col: [
+        "forged" if col == "revoked" else unsubscribe_token(w.owner)]), token_holders()),
+    Row("review:email_unsubscribe", "GET", at("review:email_unsubscribe", lambda w, col: [
+        "forged" if col == "revoked" else unsubscribe_token(w.owner)]), token_holders()),
     # One's own inbox: a notification is its user's alone (anyone else: 404).
     Row("review:inbox", "GET", at("review:inbox"), logged_in()),
     Row("review:inbox_read_all", "POST", at("review:inbox_read_all"), logged_in(302)),

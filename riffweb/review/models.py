@@ -8,16 +8,19 @@ the verbs here: `Comment.objects.post(...)`, `comment.edit(...)`, `comment.resol
 
 import re
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from riffweb import queue
 from riffweb.studio import access
 from riffweb.studio.models import GuestLink, Membership, Song, Transform
 
@@ -227,7 +230,13 @@ class NotificationQuerySet(models.QuerySet):
                 told.add(user_id)
                 rows.append(Notification(user_id=user_id, kind=kind, actor_id=comment.author_id,
                                          song_id=comment.song_id, comment=comment))
-        self.bulk_create(rows)
+        created = self.bulk_create(rows)
+        mentioned = [n.user_id for n in created if n.kind == Notification.Kind.MENTION]
+        by_mail = set(EmailPreference.objects.filter(user_id__in=mentioned, mode=EmailPreference.Mode.MENTIONS)
+                      .values_list("user_id", flat=True)) if mentioned else set()
+        for note in created:
+            if note.user_id in by_mail and note.kind == Notification.Kind.MENTION:
+                transaction.on_commit(partial(queue.mail_mention, note.pk))
 
     def about_songs(self, pks: list[int], done: bool) -> None:
         """Songs ended: whoever asked for each hears, and the project's activity says so."""
@@ -260,6 +269,7 @@ class Notification(models.Model):
     comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    mailed_at = models.DateTimeField(null=True, blank=True)  # claimed by the mail that tells of it
 
     objects = NotificationQuerySet.as_manager()
 
@@ -334,3 +344,26 @@ def record_membership(sender, instance, created: bool, **kwargs) -> None:
     """post_save of Membership: a member joined (the project's creator included)."""
     if created:
         Activity.objects.record(instance.project_id, instance.user, Activity.Verb.JOINED, instance.project)
+
+
+class EmailPreference(models.Model):
+    """How a member wants to hear of their notifications by e-mail; no row means off."""
+
+    class Mode(models.TextChoices):
+        OFF = "off", "No e-mail"
+        MENTIONS = "mentions", "At once when someone mentions me"
+        DIGEST = "digest", "A daily digest of what is unread"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preference")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.OFF)
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    @classmethod
+    def set_mode(cls, user, mode: str) -> "EmailPreference":
+        preference, _ = cls.objects.update_or_create(user=user, defaults={"mode": mode})
+        return preference
+
+    def claim_digest(self, now) -> bool:
+        """At most one digest a day, even with two workers: the row moves only for one of them."""
+        due = Q(last_digest_at__isnull=True) | Q(last_digest_at__lte=now - timedelta(days=1))
+        return bool(EmailPreference.objects.filter(due, pk=self.pk, mode=self.Mode.DIGEST).update(last_digest_at=now))

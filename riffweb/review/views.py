@@ -3,17 +3,19 @@ song's comment section and a plain form post with a redirect back to it (works w
 And one's inbox of notifications."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from riffweb.http import HtmxHttpRequest
 from riffweb.review.access import get_comment_for
 from riffweb.review.feeds import guest_context, list_context
-from riffweb.review.models import Activity, Comment, Notification, TooManyComments
+from riffweb.review import mail
+from riffweb.review.models import Activity, Comment, EmailPreference, Notification, TooManyComments
 from riffweb.studio import access
 
 
@@ -137,3 +139,31 @@ def guest_comment_create(request: HtmxHttpRequest, token: str) -> HttpResponse:
         return render(request, "teams/guest_song.html", guest_context(song, link) | {
             "comment_error": message, "comment_form": data.dict()}, status=400)
     return redirect(f"{link.get_absolute_url()}#comments")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_preference(request: HtmxHttpRequest) -> HttpResponse:
+    """Off, mentions at once, or a daily digest."""
+    current = EmailPreference.objects.filter(user=request.user).first()
+    mode = current.mode if current else EmailPreference.Mode.OFF
+    if request.method == "POST":
+        chosen = request.POST.get("mode", "")
+        if chosen not in EmailPreference.Mode.values:
+            return HttpResponseBadRequest("Choose one of the e-mail options.")
+        EmailPreference.set_mode(request.user, chosen)
+        messages.success(request, "Your e-mail choice is saved.")
+        return redirect("review:email_preference")
+    return render(request, "review/email_preference.html", {"mode": mode, "modes": EmailPreference.Mode.choices})
+
+
+@require_http_methods(["GET", "POST"])
+def email_unsubscribe(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """From a mail, without logging in: GET asks (mail scanners follow links), POST turns mail off."""
+    user_id = mail.user_id_from(token)
+    if user_id is None or not get_user_model().objects.filter(pk=user_id).exists():
+        raise Http404("This unsubscribe link is not valid.")
+    done = request.method == "POST"
+    if done:
+        EmailPreference.objects.update_or_create(user_id=user_id, defaults={"mode": EmailPreference.Mode.OFF})
+    return render(request, "review/email_unsubscribe.html", {"token": token, "done": done})
