@@ -59,7 +59,8 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     here = Song.objects.filter(project=project, deleted_at__isnull=True).order_by("variant")
     transforms = list(
         Transform.objects.filter(songs__in=here).distinct()
-        .prefetch_related(Prefetch("songs", queryset=here))[:RECENT_REQUESTS]
+        # and the comments a request answers ("Inpaint this region"): one query for the page
+        .prefetch_related(Prefetch("songs", queryset=here), "answers__author")[:RECENT_REQUESTS]
     )
     uploads = project.uploads.filter(deleted_at__isnull=True)[:RECENT_REQUESTS]
     songs = [song for transform in transforms for song in transform.songs.all()]

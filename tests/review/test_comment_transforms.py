@@ -35,6 +35,8 @@ def test_an_editor_inpaints_a_comments_region_and_the_new_songs_answer_it(client
     assert list(region.requests.all()) == [made]
     new_page = client.get(answer["Location"]).content.decode()
     assert "Made to answer" in new_page and "Muddy bass" in new_page
+    card = client.get(project.get_absolute_url()).content.decode()
+    assert f'Answers <a href="{region.get_absolute_url()}">vera’s comment at 4.0–9.5 s</a>' in card
 
 
 def test_a_comment_of_another_song_is_not_linked(client, project, owner, editor):
