@@ -1,13 +1,16 @@
 """Who may do what with a comment, with the studio's answers (riffweb/studio/access.py):
 404 for strangers and missing comments alike, 403 for a member whose rights are too small."""
 
+from typing import Literal
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from riffweb.review.models import Comment
 from riffweb.studio import access
 
-Need = str  # "view": any member; "edit": its author; "resolve" and "remove": its author or an editor
+# "view": any member; "edit": its author; "resolve" and "remove": its author or an editor.
+Need = Literal["view", "edit", "resolve", "remove"]
 
 
 def get_comment_for(user, pk: int, need: Need = "view") -> tuple[Comment, str]:

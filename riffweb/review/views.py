@@ -35,9 +35,10 @@ def comment_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     song = access.get_song_for(request.user, pk)
     data = request.POST
     parent = None
-    if data.get("parent"):
-        parent = Comment.objects.filter(pk=data["parent"] if data["parent"].isdigit() else 0, song=song,
-                                        parent__isnull=True).first()
+    if data.get("parent"):  # a reply: to a top-level comment of this song, still there
+        asked = data["parent"]
+        parent = Comment.objects.filter(pk=int(asked), song=song, parent__isnull=True).first() if (
+            asked.isascii() and asked.isdigit() and len(asked) <= 18) else None
         if parent is None:
             return _answer(request, song, "That comment is gone: reload the page to see the latest.")
     try:

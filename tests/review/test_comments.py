@@ -177,3 +177,11 @@ def test_a_live_poll_that_finds_nothing_new_loads_no_comment(client, song, owner
     live = live_inputs(client.get(song.get_absolute_url()).content.decode())
     with django_assert_num_queries(6):
         assert client.get(STATUS, {"live": live}, headers={"HX-Request": "true"}).status_code == 204
+
+
+@pytest.mark.parametrize("parent", ["abc", "99999", "9" * 40])
+def test_a_reply_to_a_missing_comment_says_so(client, song, owner, parent):
+    client.force_login(owner)
+    answer = post(client, song, parent=parent, text="hello?")
+    assert answer.status_code == 200 and "That comment is gone" in answer.content.decode()
+    assert not Comment.objects.exists()
