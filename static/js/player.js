@@ -249,6 +249,10 @@ function setUp(root) {
   const list = root.matches?.("[data-comment-list]") ? root : root.querySelector?.("[data-comment-list]");
   const listed = list && players.get(list.dataset.commentList);
   if (listed) drawMarkers(listed);
+  // A comment was sent (its section swapped in): its dragged part is now a marker; the selection
+  // goes, unless it is the inpaint form's range.
+  const sent = root.matches?.("[data-comments-for]") && players.get(root.dataset.commentsFor);
+  if (sent && !field(formFor(sent), "replace_start")) sent.regions.clearRegions();
   if (root.querySelectorAll?.("[data-player]").length === 0 && root.matches?.("[data-player]")) setUpPlayer(root);
   const form = root.matches?.("[data-waveform-for]") ? root : root.querySelector?.("[data-waveform-for]");
   if (form) {
