@@ -24,7 +24,7 @@ def reviewed(transactional_db, project, owner):
     return song
 
 
-def markers(page, song) -> str:
+def markers(page, song):
     return page.locator(f'#song-{song.pk} [data-player][data-key="song-{song.pk}"]')
 
 
