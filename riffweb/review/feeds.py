@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 from riffweb.review.models import Comment, Notification
 from riffweb.studio import access
 from riffweb.studio.cards import EPOCH
-from riffweb.studio.models import Song
+from riffweb.studio.models import Song, Transform
 
 
 def version_of(count: int, latest) -> str:
@@ -28,7 +28,7 @@ def comment_versions(user, roles: dict[int, str], keys: list[int]) -> dict[int, 
 
 def loaded_version(threads: list[Comment]) -> str:
     """The version of comments already loaded (threads with their replies): no query."""
-    every = [c for thread in threads for c in (thread, *thread.replies.all())]
+    every = [c for thread in threads for c in (thread, *thread.thread_replies)]
     return version_of(len(every), max((c.changed_at for c in every), default=None))
 
 
@@ -59,9 +59,12 @@ def answering(request, song) -> Comment | None:
     return Comment.objects.select_related("author").filter(pk=int(pk), song=song, parent__isnull=True).first()
 
 
-def answered(transform_id: int) -> list[Comment]:
-    """The comments a request was started from, for its songs' pages."""
-    return list(Comment.objects.filter(requests=transform_id).select_related("author", "song"))
+def answered(transform) -> list[Comment]:
+    """The comments a request was started from, for its songs' pages. Only inpaint and extend
+    start from a comment: no query for any other request."""
+    if transform.mode not in {Transform.Mode.INPAINT, Transform.Mode.EXTEND}:
+        return []
+    return list(Comment.objects.filter(requests=transform.pk).select_related("author", "song"))
 
 
 # --- the top bar's inbox count: every logged-in page carries "inbox:<user id>:<version>" ---

@@ -113,15 +113,24 @@ class CommentQuerySet(models.QuerySet):
         return [thread for thread in threads if thread.author_id is None]
 
     def threads(self, song_id: int) -> list["Comment"]:
-        """The song's comments in time order, each with its replies (oldest first): three queries."""
-        return list(
-            self.filter(song_id=song_id, parent__isnull=True)
-            .select_related("author").prefetch_related(
-                "mentions",
-                models.Prefetch("replies", queryset=Comment.objects.select_related("author")
-                                .prefetch_related("mentions").order_by("created_at")))
-            .order_by("at", "created_at")
-        )
+        """The song's comments in time order, each with its replies (oldest first) as
+        `thread_replies` and the members it names as `mentioned_names`: two queries, however
+        many comments (one when there are none)."""
+        every = list(self.filter(song_id=song_id).select_related("author").order_by("at", "created_at", "pk"))
+        names: dict[int, set[str]] = {}
+        if every:
+            mentions = Comment.mentions.through.objects.filter(comment_id__in=[c.pk for c in every])
+            for comment_id, username in mentions.values_list("comment_id", "user__username"):
+                names.setdefault(comment_id, set()).add(username)
+        replies: dict[int, list[Comment]] = {}
+        for comment in sorted(every, key=lambda c: (c.created_at, c.pk)):
+            comment.mentioned_names = names.get(comment.pk, set())
+            if comment.parent_id:
+                replies.setdefault(comment.parent_id, []).append(comment)
+        threads = [c for c in every if not c.parent_id]
+        for thread in threads:
+            thread.thread_replies = replies.get(thread.pk, [])
+        return threads
 
 
 class Comment(models.Model):

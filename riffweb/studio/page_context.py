@@ -179,7 +179,7 @@ def song_page_context(request, song) -> dict:
         **song_files_context(song),
         # "Reuse settings" opens the source's page: only when the user may see it.
         "reuse_url": reuse_url(song.transform) if source or song.transform.mode in GENERATION_MODES else "",
-        "answers": feeds.answered(song.transform_id),
+        "answers": feeds.answered(song.transform),
     }
 
 

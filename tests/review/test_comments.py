@@ -4,6 +4,8 @@ becomes; the rate limit; and the live list riding the page's one status poll."""
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from riffweb.review.models import Comment
@@ -185,3 +187,18 @@ def test_a_reply_to_a_missing_comment_says_so(client, song, owner, parent):
     answer = post(client, song, parent=parent, text="hello?")
     assert answer.status_code == 200 and "That comment is gone" in answer.content.decode()
     assert not Comment.objects.exists()
+
+
+def test_the_song_pages_queries_do_not_grow_with_its_comments(client, song, owner, viewer):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(song.get_absolute_url()).status_code == 200
+        return len(captured)
+
+    first = Comment.objects.post(song=song, author=viewer, text="@olivia one", at=1)
+    client.force_login(owner)
+    with_one = queries()
+    for i in range(9):
+        Comment.objects.post(song=song, author=viewer, text=f"@olivia more {i}", at=i)
+        Comment.objects.post(song=song, author=owner, text="reply", parent=first)
+    assert queries() == with_one

@@ -23,7 +23,9 @@ def seconds(stamp: str) -> int:
 def comment_text(comment, song_pk: int):
     """Timestamps seek the song's waveform player (data-key song-<id>)."""
     player = f"song-{song_pk}"
-    names = {user.username for user in comment.mentions.all()}
+    names = getattr(comment, "mentioned_names", None)  # loaded with the threads (Comment.objects.threads)
+    if names is None:
+        names = {user.username for user in comment.mentions.all()}
     out, last = [], 0
     for match in TOKEN.finditer(comment.text):
         out.append(escape(comment.text[last:match.start()]))
