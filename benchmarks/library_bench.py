@@ -124,7 +124,8 @@ def fill(songs: int, projects: int):
 
 
 def song_for_page(reader) -> Song:
-    """A finished song with real audio, made from another (lineage), in a project the reader edits."""
+    """A finished song with real audio, made from another (lineage), in a project the reader edits,
+    with ten comments."""
     from tests.conftest import tone_wav
 
     project = Project.objects.filter(memberships__user=reader, memberships__role="owner").first()
@@ -134,6 +135,13 @@ def song_for_page(reader) -> Song:
     song = Song.objects.create(transform=transform, project=project, variant=0, title="Bench cover",
                                status=Song.Status.DONE, duration=2.0, audio_format="wav")
     song.audio.save("bench.wav", ContentFile(tone_wav()), save=True)
+    # Ten comments under review, three with a reply: the page's cost must not grow with them.
+    from riffweb.review.models import Comment
+
+    for i in range(10):
+        comment = Comment.objects.post(song=song, author=reader, text=f"Note {i} at 0:01", at=i / 10)
+        if i < 3:
+            Comment.objects.post(song=song, author=reader, text="Agreed", parent=comment)
     return song
 
 

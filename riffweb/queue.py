@@ -35,7 +35,10 @@ WRITE_LYRICS = "riffweb.upstream.tasks.write_lyrics"
 FETCH_SONG_FILE = "riffweb.studio.tasks.fetch_song_file"
 DRAW_PEAKS = "riffweb.upstream.tasks.draw_peaks"
 EMPTY_TRASH = "riffweb.library.tasks.empty_trash"
+MAIL_MENTION = "riffweb.review.tasks.mail_mention"
+MAIL_DIGESTS = "riffweb.review.tasks.mail_digests"
 PUMP_SCHEDULE = "riffweb-upstream-pump"
+DIGEST_SCHEDULE = "riffweb.review: daily e-mail digests"
 TRASH_SCHEDULE = "riffweb.library: empty the trash"
 
 
@@ -92,6 +95,11 @@ def draw_peaks(song_id: int) -> None:
     enqueue(DRAW_PEAKS, song_id, name=f"peaks-{song_id}")
 
 
+def mail_mention(notification_id: int) -> None:
+    """E-mail one mention at once; the task claims it, so a second delivery sends nothing."""
+    enqueue(MAIL_MENTION, notification_id, name=f"mail-mention-{notification_id}")
+
+
 def drain_downloads() -> None:
     """Ask another worker to help with a burst of finished songs."""
     enqueue(DRAIN)
@@ -101,7 +109,8 @@ def ensure_schedules(**kwargs) -> None:
     """Create or repair riffweb's django-q2 schedules (idempotent; run after every migrate).
 
     The minute pump schedule re-kicks the tracking chain if a crash or a lossy broker broke
-    it; the daily one empties the trash.
+    it; the daily one empties the trash; the hourly one sends the e-mail digests that are due
+    (each member's at most once a day).
     """
     Schedule.objects.update_or_create(
         name=PUMP_SCHEDULE,
@@ -110,4 +119,8 @@ def ensure_schedules(**kwargs) -> None:
     Schedule.objects.update_or_create(
         name=TRASH_SCHEDULE,
         defaults={"func": EMPTY_TRASH, "schedule_type": Schedule.DAILY},
+    )
+    Schedule.objects.update_or_create(
+        name=DIGEST_SCHEDULE,
+        defaults={"func": MAIL_DIGESTS, "schedule_type": Schedule.HOURLY, "repeats": -1},
     )

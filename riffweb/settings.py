@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "riffweb.library",
     "riffweb.takes",
     "riffweb.playlists",
+    "riffweb.review",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "riffweb.studio.context_processors.studio",
                 "riffweb.upstream.context_processors.upstream_health",
                 "riffweb.teams.context_processors.pending_invitations",
+                "riffweb.review.feeds.inbox_context",
             ],
         },
     },
@@ -345,6 +347,8 @@ RIFFWEB_DOWNLOAD_DEADLINE = float(env("RIFFWEB_DOWNLOAD_DEADLINE", "30"))
 RIFFWEB_AUDIO_MAX_BYTES = int(env("RIFFWEB_AUDIO_MAX_BYTES", str(80 * 1024 * 1024)))
 # "Write lyrics for me": drafts one musician may ask the music service for per hour.
 RIFFWEB_LYRICS_HELP_PER_HOUR = int(env("RIFFWEB_LYRICS_HELP_PER_HOUR", "20"))
+# Comments (and replies) one member may write per hour: a flood stays small.
+RIFFWEB_COMMENTS_PER_HOUR = int(env("RIFFWEB_COMMENTS_PER_HOUR", "60"))
 RIFFWEB_UPLOAD_MAX_BYTES = int(env("RIFFWEB_UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 # Longest audio riffweb decodes (uploads, links, finished songs): a few megabytes of FLAC or
 # of a lying header can hold hours, and the byte caps above do not bound what decoding costs.

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("riffweb.library.urls")),
     path("", include("riffweb.takes.urls")),
     path("", include("riffweb.playlists.urls")),
+    path("", include("riffweb.review.urls")),
 ]

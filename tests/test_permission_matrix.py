@@ -23,6 +23,8 @@ from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from riffweb.playlists.models import Playlist, PlaylistLink
+from riffweb.review.mail import unsubscribe_token
+from riffweb.review.models import Comment, Notification
 from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, jpeg, make_request, make_user, tone_wav
@@ -56,12 +58,18 @@ class World:
     playlist: Playlist  # holding `song`
     playlist_link: PlaylistLink
     revoked_playlist_link: PlaylistLink
+    comment: Comment  # the viewer's comment on the song
+    notification: Notification  # the owner's: the viewer commented on the owner's song
+    commenting_link: GuestLink  # a guest link that takes comments (live_link does not)
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
 
     def playlist_token(self, col: str) -> str:
         return (self.revoked_playlist_link if col == "revoked" else self.playlist_link).token
+
+    def commenting(self, col: str) -> str:
+        return (self.revoked_link if col == "revoked" else self.commenting_link).token
 
     def invite(self, col: str) -> str:
         return (self.used_invitation if col == "revoked" else self.invitation).token
@@ -104,9 +112,11 @@ def world(db) -> World:
     playlist.add(song)
     playlist_link = PlaylistLink.objects.create(playlist=playlist, created_by=owner)
     revoked_playlist_link = PlaylistLink.objects.create(playlist=playlist, created_by=owner, revoked_at=timezone.now())
+    comment = Comment.objects.post(song=song, author=viewer, text="Louder here", at=0.5, end=1.5)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
                  revoked, invitation, used, offer, viewer_membership, draft, making, playlist, playlist_link,
-                 revoked_playlist_link)
+                 revoked_playlist_link, comment, Notification.objects.get(user=owner, comment=comment),
+                 GuestLink.objects.create(song=song, created_by=owner, allow_comments=True))
 
 
 @dataclass
@@ -242,6 +252,39 @@ ROWS = [
         token_holders()),
     Row("teams:guest_lyrics", "GET", at("teams:guest_lyrics", lambda w, col: [w.link(col)]), token_holders()),
     Row("teams:guest_cover", "GET", at("teams:guest_cover", lambda w, col: [w.link(col)]), token_holders()),
+    # Review: any member comments (viewers too); only its author edits a comment; its author
+    # or an editor resolves or removes it.
+    Row("review:comment_create", "POST", at("review:comment_create", pk("song")), members(302),
+        data=lambda w: {"at": "0.5", "text": "Nice"}),
+    Row("review:comment_create", "POST", at("review:comment_create", pk("song")), members(200),
+        data=lambda w: {"at": "0.5", "text": "Nice"}, htmx="comments"),
+    Row("review:comment_edit", "POST", at("review:comment_edit", pk("comment")),
+        members(302, editor=403) | {"owner": 403}, data=lambda w: {"text": "Softer"}),
+    Row("review:comment_resolve", "POST", at("review:comment_resolve", pk("comment")), members(302)),
+    Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(302)),
+    Row("review:comment_delete", "POST", at("review:comment_delete", pk("comment")), members(200), htmx="comments"),
+    Row("review:project_activity", "GET", at("review:project_activity", pk("project")), members()),
+    # Guests comment through a link that takes comments (whoever holds it); a listen-only link
+    # refuses (403); a revoked one is 404.
+    Row("review:guest_comment_create", "POST",
+        at("review:guest_comment_create", lambda w, col: [w.commenting(col)]), token_holders(302),
+        data=lambda w: {"name": "Nina", "at": "0.5", "text": "Lovely"}),
+    Row("review:guest_comment_create", "POST",
+        at("review:guest_comment_create", lambda w, col: [w.link(col)]), token_holders(403),
+        data=lambda w: {"name": "Nina", "at": "0.5", "text": "Lovely"}),
+    # E-mail: one's own choice; the unsubscribe link works for whoever holds it, without an account.
+    Row("review:email_preference", "GET", at("review:email_preference"), logged_in()),
+    Row("review:email_preference", "POST", at("review:email_preference"), logged_in(302),
+        data=lambda w: {"mode": "digest"}),
+    Row("review:email_unsubscribe", "POST", at("review:email_unsubscribe", lambda w, col: [
+        "forged" if col == "revoked" else unsubscribe_token(w.owner)]), token_holders()),
+    Row("review:email_unsubscribe", "GET", at("review:email_unsubscribe", lambda w, col: [
+        "forged" if col == "revoked" else unsubscribe_token(w.owner)]), token_holders()),
+    # One's own inbox: a notification is its user's alone (anyone else: 404).
+    Row("review:inbox", "GET", at("review:inbox"), logged_in()),
+    Row("review:inbox_read_all", "POST", at("review:inbox_read_all"), logged_in(302)),
+    Row("review:notification_read", "POST", at("review:notification_read", pk("notification")),
+        _cols(owner=302, editor=404, viewer=404, stranger=404, anonymous=LOGIN, guest=LOGIN, revoked=LOGIN)),
     # Library: the list, bulk actions, the zip, the trash, one song's actions.
     Row("library:song_list", "GET", at("library:song_list"), logged_in()),
     Row("library:song_list", "GET", at("library:song_list"), logged_in(), htmx="song-list"),

@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from riffweb import queue
 from riffweb.http import HtmxHttpRequest
+from riffweb.review import feeds
 from riffweb.studio import access, tasks
 from riffweb.studio.models import KeyInUse, Transform, Upload
 from riffweb.studio.modes import FORMS, TRANSFORM_MODES, SourceTransformForm, UploadForm, upload_unavailable_reason
@@ -112,6 +113,8 @@ def _transform(request: HtmxHttpRequest, source, mode: str, template: str) -> Ht
     if form.is_valid() and (dialects.reason(mode) or source_ready_reason(source)):
         form.add_error(None, dialects.reason(mode) or source_ready_reason(source))
     elif form.is_valid() and (created := _create_transform(request, project, mode, form)):
+        if answering := feeds.answering(request, source):
+            answering.answer_with(created)
         if not request.htmx:
             return redirect(created.songs.order_by("variant").first())
         form = None

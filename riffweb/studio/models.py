@@ -13,6 +13,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -508,6 +509,11 @@ class Transform(models.Model):
         return bool(adopted)
 
 
+# Sent (after commit) when songs end: done=True with their audio stored, False when they failed
+# or timed out. The review app's notifications listen; studio knows nothing of them.
+songs_ended = Signal()
+
+
 class SongQuerySet(models.QuerySet):
     def unfinished(self):
         return self.exclude(status__in=Song.FINISHED)
@@ -519,10 +525,14 @@ class SongQuerySet(models.QuerySet):
     def fail(self, failure: str, detail: str = "", reason: str = "") -> int:
         now = timezone.now()
         status = Song.Status.TIMED_OUT if failure == Failure.TIMED_OUT else Song.Status.FAILED
-        return self.update(
+        pks = list(self.values_list("pk", flat=True))
+        failed = Song.objects.filter(pk__in=pks).update(
             status=status, failure=failure, error=failure_message(failure, reason), error_detail=detail[:20000],
             finished_at=now, changed_at=now, next_poll_at=None, lease_until=None,
         )
+        if failed:
+            transaction.on_commit(lambda: songs_ended.send(Song, pks=pks, done=False))
+        return failed
 
     def time_out(self, cutoff) -> int:
         """The deadline: songs still running long after their create was accepted."""
@@ -939,6 +949,8 @@ class Song(models.Model):
             )
         if stored and partial:
             default_storage.delete(partial)
+        if stored:
+            transaction.on_commit(lambda: songs_ended.send(Song, pks=[self.pk], done=True))
         return bool(stored)
 
     def store_peaks(self, peaks: list[float]) -> bool:
@@ -1285,6 +1297,9 @@ class GuestLink(ShareLink):
     """A listen-only link to one song for people outside the project."""
 
     song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="guest_links")
+    # Guests may comment (under a name they give); and see the members' comments too, not only guests'.
+    allow_comments = models.BooleanField(default=False)
+    show_member_comments = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"Guest link to {self.song}"

@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.urls import reverse
 
+from riffweb.review import feeds
 from riffweb.studio import access
 from riffweb.studio.family import family_tree
 from riffweb.playlists.models import ListenPosition
@@ -68,8 +69,15 @@ def _refined(request) -> dict:
 
 def _picked_range(request) -> dict:
     """Initial inpaint range from ?replace_start=&replace_end= (the lyric lines a musician
-    picked); the form still checks it against the song."""
+    picked, or a comment's region), or extend point from ?extend_at= (a comment's moment);
+    the form still checks it against the song."""
     picked = {}
+    if "extend_at" in request.GET:
+        try:
+            at = float(request.GET["extend_at"])
+        except ValueError:
+            return {}
+        return {"extend_at": round(at, 2)} if 0 <= at < 1e6 else {}
     for name in ("replace_start", "replace_end"):
         try:
             value = float(request.GET.get(name, ""))
@@ -153,6 +161,7 @@ def source_context(request, source, project, mode=None, form=None, created=None)
         "can_edit": access.can(request.user, project.pk, "edit"),
         "action": reverse(name, args=[source.pk, mode]),
         "source_kind": "upload" if isinstance(source, Upload) else "song",
+        "answering": feeds.answering(request, source),
     }
 
 
@@ -176,6 +185,7 @@ def song_page_context(request, song) -> dict:
         "playlists": list(song.project.playlists.all()) if context["can_edit"] else [],
         # "Reuse settings" opens the source's page: only when the user may see it.
         "reuse_url": reuse_url(song.transform) if source or song.transform.mode in GENERATION_MODES else "",
+        "answers": feeds.answered(song.transform),
     }
 
 

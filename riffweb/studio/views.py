@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from riffweb.http import HtmxHttpRequest
-from riffweb.studio import access, cards
+from riffweb.review.feeds import list_context
+from riffweb.studio import access, cards, live
 from riffweb.audio_response import audio_response, download_response, image_response
 from riffweb.studio.family import family_node
 from riffweb.studio.forms import ProjectForm
@@ -58,7 +59,8 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     here = with_tally(Song.objects.filter(project=project, deleted_at__isnull=True), request.user).order_by("variant")
     transforms = list(
         Transform.objects.filter(songs__in=here).distinct()
-        .prefetch_related(Prefetch("songs", queryset=here))[:RECENT_REQUESTS]
+        # and the comments a request answers ("Inpaint this region"): one query for the page
+        .prefetch_related(Prefetch("songs", queryset=here), "answers__author")[:RECENT_REQUESTS]
     )
     uploads = project.uploads.filter(deleted_at__isnull=True)[:RECENT_REQUESTS]
     songs = [song for transform in transforms for song in transform.songs.all()]
@@ -73,8 +75,11 @@ def song_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     song = access.get_song_for(request.user, pk)
     template = "studio/song_detail.html"
     if request.htmx and request.htmx.target == "transform-form":
-        template += "#transform-form"
-    return render(request, template, song_page_context(request, song))
+        return render(request, template + "#transform-form", song_page_context(request, song))
+    context = song_page_context(request, song)
+    if song.is_playable:  # its comments are live: a `live` input the page's one poll sends
+        context |= list_context(request.user, song, context["can_edit"])
+    return render(request, template, context)
 
 
 @login_required
@@ -82,12 +87,14 @@ def song_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def song_status(request: HtmxHttpRequest) -> HttpResponse:
     """The page's one poll: the cards whose version moved, as out-of-band swaps.
 
-    204 when nothing changed; 286 (stop polling) once no card on the page is unfinished, after
-    the last swaps. Songs the user may not see are left out.
+    204 when nothing changed; 286 (stop polling) once no card on the page is unfinished and
+    the page holds no live part (live.py), after the last swaps. Songs the user may not see
+    are left out.
     """
     look = request.GET.get("look", "card")
     try:
         asked = cards.parse(request.GET.getlist("card"))
+        feeds = live.parse(request.GET.getlist("live"))
     except ValueError as error:
         return HttpResponseBadRequest(str(error))
     if look not in cards.LOOKS:
@@ -95,12 +102,15 @@ def song_status(request: HtmxHttpRequest) -> HttpResponse:
     songs = access.polled_songs(request.user, asked)
     unreachable = any(song.unreachable for song in songs)
     changed = [song.pk for song in songs if cards.version(song, unreachable) != asked[song.pk]]
-    status = 200 if any(not song.is_finished for song in songs) else HttpResponseStopPolling.status_code
-    if not changed:
+    moved = live.stale(request.user, feeds)  # one query per live feed on the page
+    keep_polling = feeds or any(not song.is_finished for song in songs)
+    status = 200 if keep_polling else HttpResponseStopPolling.status_code
+    if not changed and not moved:
         return HttpResponse(status=204 if status == 200 else status)
     editable = {song.project_id for song in songs if access.role_may(song.role, "edit")}
     changed_songs = Song.objects.filter(pk__in=changed).select_related("transform").order_by("pk")
-    context = {"songs": changed_songs, "look": look, "unreachable": unreachable, "editable": editable}
+    context = {"songs": changed_songs, "look": look, "unreachable": unreachable, "editable": editable,
+               "live_parts": live.render(request, moved)}
     return render(request, "studio/song_status.html", context, status=status)
 
 

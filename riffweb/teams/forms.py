@@ -92,8 +92,14 @@ class ShareLinkForm(forms.Form):
 
 class GuestLinkForm(ShareLinkForm):
     allow_download = forms.BooleanField(label="Allow download", required=False)
+    allow_comments = forms.BooleanField(label="Allow comments (guests give a name)", required=False)
+    show_member_comments = forms.BooleanField(label="Guests see the members' comments", required=False)
 
     def create_link(self, song, user) -> GuestLink:
         return GuestLink.objects.create(
-            song=song, allow_download=self.cleaned_data["allow_download"], **self.link_fields(user)
+            song=song,
+            allow_download=self.cleaned_data["allow_download"],
+            allow_comments=self.cleaned_data["allow_comments"],
+            show_member_comments=self.cleaned_data["show_member_comments"],
+            **self.link_fields(user),
         )

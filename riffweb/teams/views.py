@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from riffweb.http import HtmxHttpRequest
+from riffweb.review import feeds
 from riffweb.studio import access
 from riffweb.audio_response import audio_response, image_response, listen_only_response
 from riffweb.studio.lyrics_views import lrc_response
@@ -263,7 +264,7 @@ def guest_link_revoke(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def guest_song(request: HtmxHttpRequest, token: str) -> HttpResponse:
     song, link = access.get_song_by_guest_token(token)
-    return render(request, "teams/guest_song.html", {"song": song, "link": link})
+    return render(request, "teams/guest_song.html", feeds.guest_context(song, link))
 
 
 def _guest_file(request, token: str, as_download: bool) -> HttpResponse:

@@ -2,6 +2,8 @@
 // long song draws at once. Play/pause, seek, zoom, a time read-out, the space bar; A/B between
 // variants at the same playhead; and choosing *where* a transform acts: a click sets the extend
 // point, a dragged region sets the inpaint range, both kept in step with the form's fields.
+// The same click or drag sets where a new comment goes; comments sit on the waveform as
+// markers (their own regions plugin, so the transform's regions never clear them).
 
 import WaveSurfer from "wavesurfer.js";
 import RegionsPlugin from "wavesurfer.js/regions";
@@ -22,6 +24,7 @@ function setUpPlayer(el) {
   const peaks = JSON.parse(el.querySelector('script[type="application/json"]')?.textContent || "[]");
   const duration = Number(el.dataset.duration) || undefined;
   const regions = RegionsPlugin.create();
+  const markers = RegionsPlugin.create();
   const ws = WaveSurfer.create({
     container: el.querySelector("[data-waveform]"),
     media,
@@ -34,7 +37,7 @@ function setUpPlayer(el) {
     barWidth: 2,
     barGap: 1,
     normalize: true,
-    plugins: [regions],
+    plugins: [regions, markers],
     // Its shadow DOM's <style> carries this page's CSP nonce (read from our own script tag).
     cspNonce: document.querySelector("script[nonce]")?.nonce || undefined,
   });
@@ -52,9 +55,15 @@ function setUpPlayer(el) {
   ws.on("interaction", (at) => { active = player; onWaveformClick(player, at); });
   button.addEventListener("click", () => { active = player; ws.playPause(); });
   el.querySelector("[data-zoom]").addEventListener("input", (event) => ws.zoom(Number(event.target.value)));
-  const player = { el, ws, regions, key: el.dataset.key, stopDragSelection: null };
+  const player = { el, ws, regions, markers, key: el.dataset.key, stopDragSelection: null, draggedAt: 0 };
   regions.on("region-created", (region) => onRegionChanged(player, region, true));
   regions.on("region-updated", (region) => onRegionChanged(player, region, false));
+  markers.on("region-clicked", (region, event) => {
+    event.stopPropagation();
+    active = player;
+    ws.setTime(region.start);
+  });
+  ws.on("ready", () => drawMarkers(player));
   players.set(player.key, player);
   if (!active) active = player;
   showTime();
@@ -74,6 +83,8 @@ function setField(input, value) {
 }
 
 function onWaveformClick(player, at) {
+  // A drag ends in a click too: it already set the comment's region.
+  if (performance.now() - player.draggedAt > 400) setCommentPlace(player, at, null);
   const extend = field(formFor(player), "extend_at");
   if (extend && !extend.disabled) {
     setField(extend, at);
@@ -91,6 +102,10 @@ function drawExtendPoint(player, at) {
 let syncing = false;
 function onRegionChanged(player, region, created) {
   if (syncing) return;
+  if (region.end > region.start) {
+    player.draggedAt = performance.now();
+    setCommentPlace(player, region.start, region.end);
+  }
   const form = formFor(player);
   const start = field(form, "replace_start"), end = field(form, "replace_end");
   if (!start || !end || region.end === region.start) return;
@@ -124,7 +139,10 @@ function syncForm(player) {
   player.stopDragSelection = null;
   player.regions.clearRegions();
   player.el.classList.remove("choose-point", "choose-range");
-  if (!form) return;
+  if (!form) {
+    if (commentFormFor(player)) player.stopDragSelection = player.regions.enableDragSelection({ color: "rgba(91, 60, 196, 0.25)" });
+    return;
+  }
   const extend = field(form, "extend_at");
   if (extend && !extend.disabled) {
     player.el.classList.add("choose-point");
@@ -133,7 +151,9 @@ function syncForm(player) {
       if (document.activeElement === extend) drawExtendPoint(player, Number(extend.value));
     });
   }
-  if (field(form, "replace_start") && field(form, "replace_end")) {
+  if (!(field(form, "replace_start") && field(form, "replace_end"))) {
+    if (commentFormFor(player)) player.stopDragSelection = player.regions.enableDragSelection({ color: "rgba(91, 60, 196, 0.25)" });
+  } else {
     player.el.classList.add("choose-range");
     player.stopDragSelection = player.regions.enableDragSelection({ color: "rgba(91, 60, 196, 0.25)" });
     drawInpaintRange(player);
@@ -144,6 +164,52 @@ function syncForm(player) {
     }
   }
 }
+
+// --- comments: where a new one goes, and the markers of those made --------------------------
+
+const commentFormFor = (player) =>
+  document.querySelector(`[data-comments-for="${player.key}"] [data-comment-form]`);
+
+function setCommentPlace(player, at, end) {
+  const form = commentFormFor(player);
+  if (!form) return;
+  form.querySelector("[data-comment-at]").value = round(at);
+  form.querySelector("[data-comment-end]").value = end == null ? "" : round(end);
+}
+
+// Called when the player is ready and whenever the page's poll swaps in a newer comment list.
+function drawMarkers(player) {
+  player.markers.clearRegions();
+  document.querySelectorAll(`[data-comment-list="${player.key}"] [data-comment-marker]`).forEach((item) => {
+    const start = Number(item.dataset.at);
+    const end = item.dataset.end ? Number(item.dataset.end) : undefined;
+    player.markers.addRegion({
+      id: item.id, start, end, drag: false, resize: false,
+      color: end ? "rgba(230, 150, 20, 0.25)" : css("--accent") || "#5b3cc4",
+    });
+  });
+  player.el.dataset.markers = String(player.markers.getRegions().length);
+}
+
+// Another member's new comment must not wipe a reply or an edit being typed: keep this list,
+// and with it its old version, so that the next poll brings the news again once the box is sent
+// or emptied.
+document.addEventListener("htmx:oobBeforeSwap", (event) => {
+  const list = event.detail.target;
+  if (!list?.matches?.("[data-comment-list]")) return;
+  const typing = [...list.querySelectorAll("textarea")].some((box) => box.value.trim() !== box.defaultValue.trim());
+  if (typing) event.detail.shouldSwap = false;
+});
+
+// `1:23` in a comment, and a comment's time: seek its player there.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest?.("[data-seek][data-seek-in]");
+  const player = link && players.get(link.dataset.seekIn);
+  if (!player) return;
+  event.preventDefault();
+  active = player;
+  player.ws.setTime(Number(link.dataset.seek));
+});
 
 // --- A/B: the variants of a request side by side, one control to switch at the same moment ---
 
@@ -180,6 +246,13 @@ document.addEventListener("keydown", (event) => {
 
 function setUp(root) {
   root.querySelectorAll?.("[data-player]").forEach(setUpPlayer);
+  const list = root.matches?.("[data-comment-list]") ? root : root.querySelector?.("[data-comment-list]");
+  const listed = list && players.get(list.dataset.commentList);
+  if (listed) drawMarkers(listed);
+  // A comment was sent (its section swapped in): its dragged part is now a marker; the selection
+  // goes, unless it is the inpaint form's range.
+  const sent = root.matches?.("[data-comments-for]") && players.get(root.dataset.commentsFor);
+  if (sent && !field(formFor(sent), "replace_start")) sent.regions.clearRegions();
   if (root.querySelectorAll?.("[data-player]").length === 0 && root.matches?.("[data-player]")) setUpPlayer(root);
   const form = root.matches?.("[data-waveform-for]") ? root : root.querySelector?.("[data-waveform-for]");
   if (form) {

@@ -41,9 +41,12 @@ def test_a_page_with_six_unfinished_cards_polls_once_per_interval(page, live_ser
     page.locator(f"#song-status-{song.pk} [role=alert]", has_text="lost track of this song").wait_for(timeout=5_000)
     assert card.get_by_role("button", name="Retry").is_visible()
 
-    # Once every card has ended, the page stops asking.
+    # Once every card has ended, the page asks about no card: its one poll keeps its cadence
+    # only for the top bar's inbox count (a poll in flight at the swap may still carry cards).
     Song.objects.exclude(pk=song.pk).fail(Failure.TIMED_OUT)
     page.locator("#requests [role=alert]").nth(5).wait_for(timeout=5_000)
     settled = len(polls)
-    page.wait_for_timeout(4_500)
-    assert len(polls) == settled
+    page.wait_for_timeout(6_500)
+    later = polls[settled + 1:]
+    assert 1 <= len(later) <= 4, later
+    assert all("card=" not in url and "live=inbox" in url for url in later)
