@@ -109,7 +109,7 @@ def world(db) -> World:
                                      accepted_at=timezone.now() - timedelta(days=1))
     offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
     playlist = Playlist.objects.create(project=project, name="Set list", created_by=owner)
-    playlist.add(song)
+    playlist.add(song, by=owner)
     playlist_link = PlaylistLink.objects.create(playlist=playlist, created_by=owner)
     revoked_playlist_link = PlaylistLink.objects.create(playlist=playlist, created_by=owner, revoked_at=timezone.now())
     comment = Comment.objects.post(song=song, author=viewer, text="Louder here", at=0.5, end=1.5)

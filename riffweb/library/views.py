@@ -21,6 +21,7 @@ from riffweb.library.export import write_zip
 from riffweb.library.forms import (
     BulkForm, LabelsForm, LibraryFilterForm, MoveForm, RenameForm, SongIdsField,
 )
+from riffweb.playlists import access as playlist_access
 from riffweb.studio import access, search
 from riffweb.studio.models import Song
 from riffweb.studio.page_context import cards_context
@@ -234,14 +235,14 @@ def bulk(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _add_to_playlist(request: HtmxHttpRequest, pk: int, songs: list[Song]) -> HttpResponse:
-    playlist = access.get_playlist_for(request.user, pk, need="edit")
+    playlist = playlist_access.get_playlist_for(request.user, pk, need="edit")
     elsewhere = [song.display_title for song in songs if song.project_id != playlist.project_id]
     if elsewhere:
         return _bulk_done(request, errors=[f"Only songs of “{playlist.project}” go in {playlist.name}: "
                                            f"{', '.join(elsewhere)} {'is' if len(elsewhere) == 1 else 'are'} not."])
     try:
         for song in songs:
-            playlist.add(song)
+            playlist.add(song, by=request.user)
     except ValidationError as error:
         return _bulk_done(request, errors=error.messages)
     return _bulk_done(request, notice=f"Added {len(songs)} song(s) to {playlist.name}.")

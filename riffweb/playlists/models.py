@@ -8,6 +8,7 @@ from django.db.models import Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from riffweb.review.models import Activity
 from riffweb.studio.models import Project, ShareLink, Song, single_line
 
 MAX_ENTRIES = 500
@@ -42,8 +43,8 @@ class Playlist(models.Model):
             songs.append(entry.song)
         return songs
 
-    def add(self, song: Song) -> "PlaylistEntry":
-        """Append a song of this playlist's project."""
+    def add(self, song: Song, by) -> "PlaylistEntry":
+        """Append a song of this playlist's project; `by`: the member who did, for the activity list."""
         if song.project_id != self.project_id:
             raise ValidationError("Only songs of this playlist's project can be added.")
         with transaction.atomic():
@@ -51,13 +52,28 @@ class Playlist(models.Model):
             if self.entries.count() >= MAX_ENTRIES:
                 raise ValidationError(f"A playlist holds at most {MAX_ENTRIES} songs.")
             last = self.entries.aggregate(last=Max("position"))["last"]
-            return self.entries.create(song=song, position=0 if last is None else last + 1)
+            entry = self.entries.create(song=song, position=0 if last is None else last + 1)
+            Activity.objects.record(self.project_id, by, Activity.Verb.ADDED_TO_PLAYLIST, self)
+            return entry
 
-    def arrange(self, entry_ids: list[int]) -> None:
+    def remove(self, entry_id: int, by) -> bool:
+        """Take one entry out (the song stays in the project); False when there is no such entry."""
+        if not self.entries.filter(pk=entry_id).delete()[0]:
+            return False
+        Activity.objects.record(self.project_id, by, Activity.Verb.REMOVED_FROM_PLAYLIST, self)
+        return True
+
+    def arrange(self, entry_ids: list[int], by) -> None:
         """Put the entries in this order (the caller passes every entry's id, see OrderForm.arrange)."""
         with transaction.atomic():
             for position, pk in enumerate(entry_ids):
                 self.entries.filter(pk=pk).update(position=position)
+            Activity.objects.record(self.project_id, by, Activity.Verb.REORDERED_PLAYLIST, self)
+
+    def discard(self, by) -> None:
+        """Delete the playlist (its songs stay in the project); the activity list keeps its name."""
+        Activity.objects.record(self.project_id, by, Activity.Verb.DELETED_PLAYLIST, self)
+        self.delete()
 
     def entry_ids(self) -> list[int]:
         return list(self.entries.values_list("pk", flat=True))

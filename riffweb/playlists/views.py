@@ -16,6 +16,8 @@ from riffweb.library.export import write_zip
 from riffweb.ordering import OrderForm
 from riffweb.playlists.forms import AddSongForm, PlaylistForm, PlaylistLinkForm, PositionForm
 from riffweb.playlists.models import ListenPosition, Playlist, PlaylistLink
+from riffweb.review.models import Activity
+from riffweb.playlists import access as playlist_access
 from riffweb.studio import access
 
 
@@ -36,7 +38,9 @@ def playlist_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         context = {"project": project, "membership": membership, "form": form, "playlists": project.playlists.all()}
         return render(request, "playlists/playlist_list.html", context, status=400)
-    return redirect(form.save())
+    playlist = form.save()
+    Activity.objects.record(project, request.user, Activity.Verb.MADE_PLAYLIST, playlist)
+    return redirect(playlist)
 
 
 def _detail_context(request, playlist, **extra) -> dict:
@@ -53,7 +57,7 @@ def _detail_context(request, playlist, **extra) -> dict:
 @login_required
 @require_GET
 def playlist_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    playlist = access.get_playlist_for(request.user, pk)
+    playlist = playlist_access.get_playlist_for(request.user, pk)
     return render(request, "playlists/playlist_detail.html", _detail_context(request, playlist))
 
 
@@ -74,10 +78,10 @@ def playlist_add(request: HtmxHttpRequest) -> HttpResponse:
     form = AddSongForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest(" ".join(e for errors in form.errors.values() for e in errors))
-    playlist = access.get_playlist_for(request.user, form.cleaned_data["playlist"], need="edit")
+    playlist = playlist_access.get_playlist_for(request.user, form.cleaned_data["playlist"], need="edit")
     song = access.get_song_for(request.user, form.cleaned_data["song"])
     try:
-        playlist.add(song)
+        playlist.add(song, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -88,8 +92,8 @@ def playlist_add(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def playlist_remove(request: HtmxHttpRequest, pk: int, entry_pk: int) -> HttpResponse:
-    playlist = access.get_playlist_for(request.user, pk, need="edit")
-    if not playlist.entries.filter(pk=entry_pk).delete()[0]:
+    playlist = playlist_access.get_playlist_for(request.user, pk, need="edit")
+    if not playlist.remove(entry_pk, by=request.user):
         raise Http404("No such song in this playlist.")
     return _entries(request, playlist)
 
@@ -98,19 +102,19 @@ def playlist_remove(request: HtmxHttpRequest, pk: int, entry_pk: int) -> HttpRes
 @require_POST
 def playlist_order(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """A dragged list's whole order, or one song a step up or down (the keyboard's way)."""
-    playlist = access.get_playlist_for(request.user, pk, need="edit")
+    playlist = playlist_access.get_playlist_for(request.user, pk, need="edit")
     form = OrderForm(request.POST)
     if not form.is_valid():
         return _entries(request, playlist, error=" ".join(form.non_field_errors()))
-    playlist.arrange(form.arrange(playlist.entry_ids()))
+    playlist.arrange(form.arrange(playlist.entry_ids()), by=request.user)
     return _entries(request, playlist)
 
 
 @login_required
 @require_POST
 def playlist_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    playlist = access.get_playlist_for(request.user, pk, need="edit")
-    playlist.delete()
+    playlist = playlist_access.get_playlist_for(request.user, pk, need="edit")
+    playlist.discard(by=request.user)
     messages.success(request, f"Playlist “{playlist.name}” deleted; its songs stay in the project.")
     return redirect("playlists:playlist_list", playlist.project_id)
 
@@ -119,7 +123,7 @@ def playlist_delete(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def playlist_download(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """The playlist as a zip, its songs numbered in order, each with its JSON sidecar."""
-    playlist = access.get_playlist_for(request.user, pk)
+    playlist = playlist_access.get_playlist_for(request.user, pk)
     visible = set(access.projects_for(request.user).values_list("pk", flat=True))
     name = f"{slugify(playlist.name) or 'playlist'}-{timezone.now():%Y%m%d-%H%M}.zip"
     return FileResponse(write_zip(playlist.songs(), visible, numbered=True), as_attachment=True, filename=name,
@@ -140,7 +144,7 @@ def song_position(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def playlist_position(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    playlist = access.get_playlist_for(request.user, pk)
+    playlist = playlist_access.get_playlist_for(request.user, pk)
     form = PositionForm(request.POST)
     song = None
     if form.is_valid():
@@ -154,7 +158,7 @@ def playlist_position(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def playlist_link_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    playlist = access.get_playlist_for(request.user, pk, need="edit")
+    playlist = playlist_access.get_playlist_for(request.user, pk, need="edit")
     form = PlaylistLinkForm(request.POST)
     if form.is_valid():
         PlaylistLink.objects.create(playlist=playlist, **form.link_fields(request.user))
@@ -167,7 +171,7 @@ def playlist_link_create(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def playlist_link_revoke(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    link = access.get_playlist_link_for(request.user, pk, need="edit")
+    link = playlist_access.get_playlist_link_for(request.user, pk, need="edit")
     link.revoke()
     messages.success(request, "Guest link revoked: it plays nothing any more.")
     return redirect(f"{link.playlist.get_absolute_url()}#sharing")
@@ -175,7 +179,7 @@ def playlist_link_revoke(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def guest_playlist(request: HtmxHttpRequest, token: str) -> HttpResponse:
-    playlist, link = access.get_playlist_by_guest_token(token)
+    playlist, link = playlist_access.get_playlist_by_guest_token(token)
     songs = [song for song in playlist.songs() if song.is_playable]
     response = render(request, "playlists/guest_playlist.html", {"playlist": playlist, "link": link, "songs": songs})
     response["X-Robots-Tag"] = "noindex"
@@ -185,7 +189,7 @@ def guest_playlist(request: HtmxHttpRequest, token: str) -> HttpResponse:
 @require_GET
 def guest_playlist_audio(request: HtmxHttpRequest, token: str, song_pk: int) -> HttpResponse:
     """A song of the playlist, listen-only (its preview, never the master)."""
-    playlist, _ = access.get_playlist_by_guest_token(token)
+    playlist, _ = playlist_access.get_playlist_by_guest_token(token)
     song = next((s for s in playlist.songs() if s.pk == song_pk and s.is_playable), None)
     if song is None:
         raise Http404("Nothing to play here.")

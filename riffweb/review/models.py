@@ -326,6 +326,14 @@ class Activity(models.Model):
         MENTIONED = "mentioned", "mentioned someone on"
         GUEST_COMMENTED = "guest commented", "A guest commented on"
         JOINED = "joined", "joined"
+        MARKED_KEEPER = "marked keeper", "marked as a keeper"
+        MARKED_MAYBE = "marked maybe", "marked as a maybe"
+        MARKED_REJECT = "marked reject", "rejected"
+        MADE_PLAYLIST = "made playlist", "made the playlist"
+        ADDED_TO_PLAYLIST = "added to playlist", "added a song to"
+        REMOVED_FROM_PLAYLIST = "removed from playlist", "took a song out of"
+        REORDERED_PLAYLIST = "reordered playlist", "reordered"
+        DELETED_PLAYLIST = "deleted playlist", "deleted the playlist"
 
     project = models.ForeignKey("studio.Project", on_delete=models.CASCADE, related_name="activity")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

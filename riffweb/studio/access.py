@@ -11,7 +11,6 @@ from django.db.models import F, QuerySet
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from riffweb.playlists.models import Playlist, PlaylistLink
 from riffweb.studio import cards
 from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, Song, Transform, Upload
 from riffweb.upstream.models import UpstreamState
@@ -64,7 +63,7 @@ def membership_for(user, project_id: int) -> Membership | None:
     return Membership.objects.filter(user=user, project_id=project_id).first()
 
 
-def _check(user, project_id: int, need: Need) -> Membership:
+def check_role(user, project_id: int, need: Need) -> Membership:
     membership = membership_for(user, project_id)
     if membership is None:
         raise Http404("No such project.")
@@ -84,7 +83,7 @@ def get_project_for(user, pk: int, need: Need = "view") -> tuple[Project, Member
         project = Project.objects.get(pk=pk)
     except Project.DoesNotExist:
         raise Http404("No such project.") from None
-    return project, _check(user, project.pk, need)
+    return project, check_role(user, project.pk, need)
 
 
 def songs_for(user) -> QuerySet[Song]:
@@ -110,7 +109,7 @@ def get_song_for(user, pk: int, need: Need = "view", include_trashed: bool = Fal
     song = Song.objects.select_related("transform", "project").filter(pk=pk).first()
     if song is None or (song.deleted_at is not None and not include_trashed):
         raise Http404("No such song.")
-    _check(user, song.project_id, need)
+    check_role(user, song.project_id, need)
     return song
 
 
@@ -145,7 +144,7 @@ def get_transform_for(user, pk: int, need: Need = "view") -> Transform:
     transform = Transform.objects.select_related("project").filter(pk=pk).first()
     if transform is None:
         raise Http404("No such request.")
-    _check(user, transform.project_id, need)
+    check_role(user, transform.project_id, need)
     return transform
 
 
@@ -153,7 +152,7 @@ def get_upload_for(user, pk: int, need: Need = "view") -> Upload:
     upload = Upload.objects.select_related("project").filter(pk=pk, deleted_at__isnull=True).first()
     if upload is None:
         raise Http404("No such upload.")
-    _check(user, upload.project_id, need)
+    check_role(user, upload.project_id, need)
     return upload
 
 
@@ -161,13 +160,13 @@ def get_lyrics_draft_for(user, pk: int, need: Need = "edit") -> LyricsDraft:
     draft = LyricsDraft.objects.filter(pk=pk).first()
     if draft is None:
         raise Http404("No such lyrics draft.")
-    _check(user, draft.project_id, need)
+    check_role(user, draft.project_id, need)
     return draft
 
 
 def get_membership_for(user, project_id: int, pk: int, need: Need = "own") -> Membership:
     """Another member's row in a project, for owners to change or remove."""
-    _check(user, project_id, need)
+    check_role(user, project_id, need)
     membership = (
         Membership.objects.select_related("user", "project").filter(pk=pk, project_id=project_id).first()
     )
@@ -180,7 +179,7 @@ def get_invitation_for(user, pk: int, need: Need = "own") -> Invitation:
     invitation = Invitation.objects.select_related("project").filter(pk=pk).first()
     if invitation is None:
         raise Http404("No such invitation.")
-    _check(user, invitation.project_id, need)
+    check_role(user, invitation.project_id, need)
     return invitation
 
 
@@ -196,7 +195,7 @@ def get_guest_link_for(user, pk: int, need: Need = "edit") -> GuestLink:
     link = GuestLink.objects.select_related("song").filter(pk=pk).first()
     if link is None or link.song.deleted_at is not None:
         raise Http404("No such guest link.")
-    _check(user, link.song.project_id, need)
+    check_role(user, link.song.project_id, need)
     return link
 
 
@@ -210,27 +209,3 @@ def get_song_by_guest_token(token: str) -> tuple[Song, GuestLink]:
     if link is None or not link.is_active:
         raise Http404("This link does not work any more.")
     return link.song, link
-
-
-def get_playlist_for(user, pk: int, need: Need = "view") -> Playlist:
-    playlist = Playlist.objects.select_related("project").filter(pk=pk).first()
-    if playlist is None:
-        raise Http404("No such playlist.")
-    _check(user, playlist.project_id, need)
-    return playlist
-
-
-def get_playlist_link_for(user, pk: int, need: Need = "edit") -> PlaylistLink:
-    link = PlaylistLink.objects.select_related("playlist").filter(pk=pk).first()
-    if link is None:
-        raise Http404("No such guest link.")
-    _check(user, link.playlist.project_id, need)
-    return link
-
-
-def get_playlist_by_guest_token(token: str) -> tuple[Playlist, PlaylistLink]:
-    """The playlist a guest link opens: 404 once revoked or expired."""
-    link = PlaylistLink.objects.select_related("playlist").filter(token=token).first()
-    if link is None or not link.is_active:
-        raise Http404("This link does not work any more.")
-    return link.playlist, link

@@ -13,9 +13,12 @@ from django.db.models import Count, Exists, F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from riffweb.review.models import Activity
 from riffweb.studio.models import Song
 
 COUNTERS = {"keeper": "keepers", "maybe": "maybes", "reject": "rejects"}
+MARKED = {"keeper": Activity.Verb.MARKED_KEEPER, "maybe": Activity.Verb.MARKED_MAYBE,
+          "reject": Activity.Verb.MARKED_REJECT}
 
 
 class TakeQuerySet(models.QuerySet):
@@ -37,6 +40,8 @@ class TakeQuerySet(models.QuerySet):
             if mark:
                 counts[COUNTERS[mark]] = F(COUNTERS[mark]) + 1
             Song.objects.filter(pk=song.pk).update(**counts)
+            if mark:
+                Activity.objects.record(song.project_id, user, MARKED[mark], song)
 
 
 def with_tally(songs, user):

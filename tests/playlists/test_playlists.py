@@ -28,7 +28,7 @@ def songs(project, owner):
 def playlist(project, owner, songs):
     playlist = Playlist.objects.create(project=project, name="Set list", created_by=owner)
     for song in songs:
-        playlist.add(song)
+        playlist.add(song, by=owner)
     return playlist
 
 
@@ -104,7 +104,7 @@ def test_editors_reorder_by_drag_and_by_keyboard_and_remove(client, editor, play
 
 def test_the_zip_holds_the_songs_in_order_with_their_sidecars(client, viewer, playlist):
     ids = playlist.entry_ids()
-    playlist.arrange([ids[1], ids[2], ids[0]])
+    playlist.arrange([ids[1], ids[2], ids[0]], by=playlist.created_by)
     client.force_login(viewer)
     response = client.get(reverse("playlists:playlist_download", args=[playlist.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"

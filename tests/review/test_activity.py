@@ -38,3 +38,24 @@ def test_a_new_kind_is_recorded_through_the_one_entry_point_and_paginated(client
     first = client.get(url).content.decode()
     assert "voted keeper on" in first and "Page 1 of 2" in first
     assert "joined" in client.get(url, {"page": "2"}).content.decode()
+
+
+def test_marks_and_playlist_changes_reach_the_activity_list(client, project, owner):
+    viewer = add_member(project, "vera", "viewer")
+    song = finish_song(make_request(project, owner, title="Tide").songs.get(variant=0))
+    client.force_login(viewer)
+    client.post(reverse("takes:take", args=[song.pk]), {"mark": "keeper"})
+    client.force_login(owner)
+    client.post(reverse("playlists:playlist_create", args=[project.pk]), {"name": "Set list"})
+    playlist = project.playlists.get()
+    client.post(reverse("playlists:playlist_add"), {"playlist": playlist.pk, "song": song.pk})
+    entry = playlist.entries.get()
+    client.post(reverse("playlists:playlist_remove", args=[playlist.pk, entry.pk]))
+    page = client.get(reverse("review:project_activity", args=[project.pk])).content.decode()
+    assert "vera</strong>\n      marked as a keeper" in page and f'href="{song.get_absolute_url()}"' in page
+    for line in ("made the playlist", "added a song to", "took a song out of"):
+        assert f"olivia</strong>\n      {line}" in page, line
+    assert f'href="{playlist.get_absolute_url()}">Set list</a>' in page
+    client.post(reverse("playlists:playlist_delete", args=[playlist.pk]))
+    page = client.get(reverse("review:project_activity", args=[project.pk])).content.decode()
+    assert "deleted the playlist\n      Set list <small class=\"muted\">(gone)</small>" in page
