@@ -33,6 +33,7 @@ DRAIN = "riffweb.upstream.tasks.drain_downloads"
 FETCH_LINK = "riffweb.studio.tasks.fetch_upload"
 WRITE_LYRICS = "riffweb.upstream.tasks.write_lyrics"
 FETCH_SONG_FILE = "riffweb.studio.tasks.fetch_song_file"
+RENDER_ARRANGEMENT = "riffweb.studio.tasks.render_arrangement"
 EMPTY_TRASH = "riffweb.library.tasks.empty_trash"
 PUMP_SCHEDULE = "riffweb-upstream-pump"
 TRASH_SCHEDULE = "riffweb.library: empty the trash"
@@ -84,6 +85,11 @@ def write_lyrics(draft_id: int) -> None:
 def fetch_song_file(file_id: int) -> None:
     """Fetch a song's WAV or stems; if the broker refused, asking again re-sends it."""
     enqueue(FETCH_SONG_FILE, file_id, name=f"song-file-{file_id}-{uuid.uuid4().hex[:8]}")
+
+
+def render_arrangement(transform_id: int) -> None:
+    """Mix an arrangement into its song; if the broker refused, the reconciler sends it again."""
+    enqueue(RENDER_ARRANGEMENT, transform_id, name=f"render-{transform_id}-{uuid.uuid4().hex[:8]}")
 
 
 def drain_downloads() -> None:

@@ -2,7 +2,7 @@ import re
 
 from django import forms
 
-from riffweb.studio.models import Project, Transform
+from riffweb.studio.models import Project, Song, Transform, single_line
 from riffweb.upstream import dialects
 
 SECTION_MARKER = re.compile(r"^\s*\[([^\]]*)\]\s*$")
@@ -124,3 +124,43 @@ class ProfessionalForm(LyricsMixin, TransformForm):
         if not cleaned.get("instrumental") and not cleaned.get("lyrics") and "lyrics" not in self.errors:
             self.add_error("lyrics", "Write some lyrics, or tick “Instrumental”.")
         return cleaned
+
+
+class ArrangementForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Arrangement name")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        single_line(name)
+        return name
+
+
+class RegionForm(forms.Form):
+    """A region of one of the project's finished songs; the arrangement checks it fits."""
+
+    song = forms.ModelChoiceField(queryset=Song.objects.none(), label="Song", empty_label=None)
+    start = forms.FloatField(label="Start (seconds)", min_value=0, max_value=1e5,
+                             widget=forms.NumberInput(attrs={"step": 0.1, "min": 0}))
+    end = forms.FloatField(label="End (seconds)", min_value=0, max_value=1e5,
+                           widget=forms.NumberInput(attrs={"step": 0.1, "min": 0}))
+    crossfade = forms.FloatField(label="Crossfade with the region before (seconds)", min_value=0, max_value=60,
+                                 initial=0, required=False, widget=forms.NumberInput(attrs={"step": 0.1, "min": 0}))
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["song"].queryset = Song.objects.filter(
+            project=project, deleted_at__isnull=True, status=Song.Status.DONE
+        ).exclude(audio="").select_related("transform").order_by("-created_at", "variant")
+        self.fields["song"].label_from_instance = lambda s: f"{s.display_title} · {s.variant_label} ({s.duration or 0:.1f} s)"
+
+    def clean_crossfade(self) -> float:
+        return self.cleaned_data.get("crossfade") or 0.0
+
+
+class RegionChangeForm(forms.Form):
+    start = forms.FloatField(min_value=0, max_value=1e5)
+    end = forms.FloatField(min_value=0, max_value=1e5)
+    crossfade = forms.FloatField(min_value=0, max_value=60, required=False)
+
+    def clean_crossfade(self) -> float:
+        return self.cleaned_data.get("crossfade") or 0.0

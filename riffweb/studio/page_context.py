@@ -194,6 +194,8 @@ def sent_parameters(transform: Transform, source=None) -> list[dict]:
     """The request's sliders and sound prompts exactly as its create call carries them, in the
     API's own units for the request's dialect ([] when that dialect cannot send it). `source`:
     the request's source song or upload when the page has already loaded it."""
+    if transform.mode == Transform.Mode.ARRANGEMENT:  # mixed here: no create call to show
+        return []
     if isinstance(source, Upload):
         transform.source_upload = source
     elif source is not None:
@@ -227,6 +229,8 @@ def visible_source(user, transform: Transform):
 
 def reuse_url(transform: Transform) -> str:
     """The form that made this request, prefilled with its settings ("" when its source is gone)."""
+    if transform.mode == Transform.Mode.ARRANGEMENT:
+        return transform.arrangement.get_absolute_url() if transform.arrangement_id else ""
     if transform.mode in GENERATION_MODES:
         url = reverse("studio:project_detail", args=[transform.project_id])
     elif transform.source_song_id:
