@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
+from riffweb.studio.models import Arrangement, GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, jpeg, make_request, make_user, tone_wav
 
@@ -52,6 +52,8 @@ class World:
     viewer_membership: Membership
     draft: LyricsDraft  # "Write lyrics for me", written
     making: object  # a song still being made, with the service's preview of it so far
+    arrangement: Arrangement  # one region of `song`
+    region: object
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
@@ -93,8 +95,10 @@ def world(db) -> World:
     used = Invitation.objects.create(project=project, email="old@example.org", invited_by=owner,
                                      accepted_at=timezone.now() - timedelta(days=1))
     offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
+    arrangement = Arrangement.objects.create(project=project, name="Best bits", created_by=owner)
+    region = arrangement.add_region(song, 0.0, 1.5)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, offer, viewer_membership, draft, making)
+                 revoked, invitation, used, offer, viewer_membership, draft, making, arrangement, region)
 
 
 @dataclass
@@ -188,6 +192,17 @@ ROWS = [
     Row("studio:song_file_ask", "POST", at("studio:song_file_ask", pk("song", "wav")), members(400)),
     Row("studio:song_file", "GET", at("studio:song_file", pk("song", "wav")), members()),
     Row("studio:song_transform", "POST", at("studio:song_transform", pk("song", "cover")), editors(200)),
+    # Studio: the arranger. Editors build and render; every member sees the lane and previews it.
+    Row("studio:arrangement_create", "POST", at("studio:arrangement_create", pk("project")), editors(),
+        data=lambda w: {"name": "Medley"}),
+    Row("studio:arrangement_detail", "GET", at("studio:arrangement_detail", pk("arrangement")), members()),
+    Row("studio:region_add", "POST", at("studio:region_add", pk("arrangement")), editors(),
+        data=lambda w: {"song": w.song.pk, "start": 0.5, "end": 1.5}),
+    Row("studio:region_change", "POST",
+        at("studio:region_change", lambda w, col: [w.arrangement.pk, w.region.pk]), editors(),
+        data=lambda w: {"start": 0.2, "end": 1.2, "crossfade": 0}),
+    Row("studio:arrangement_render", "POST", at("studio:arrangement_render", pk("arrangement")), editors(),
+        data=lambda w: {"idempotency_key": "6f1c2a52-0d6c-4d1e-9a53-8f7f4f0a3b21"}),
     # Studio: uploads.
     Row("studio:upload_detail", "GET", at("studio:upload_detail", pk("upload")), members()),
     Row("studio:upload_audio", "GET", at("studio:upload_audio", pk("upload")), members()),
