@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from riffweb.studio.models import Arrangement, GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
+from riffweb.studio.models import Arrangement, GuestLink, Palette, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, jpeg, make_request, make_user, tone_wav
 
@@ -54,6 +54,7 @@ class World:
     making: object  # a song still being made, with the service's preview of it so far
     arrangement: Arrangement  # one region of `song`
     region: object
+    palette: Palette
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
@@ -97,8 +98,10 @@ def world(db) -> World:
     offer = Invitation.objects.create(project=project, username="sam", user=stranger, invited_by=owner)
     arrangement = Arrangement.objects.create(project=project, name="Best bits", created_by=owner)
     region = arrangement.add_region(song, 0.0, 1.5)
+    palette = Palette.objects.create(project=project, name="Dusk", tags="lo-fi, warm", weirdness=0.3)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
-                 revoked, invitation, used, offer, viewer_membership, draft, making, arrangement, region)
+                 revoked, invitation, used, offer, viewer_membership, draft, making, arrangement, region,
+                 palette)
 
 
 @dataclass
@@ -203,6 +206,13 @@ ROWS = [
         data=lambda w: {"start": 0.2, "end": 1.2, "crossfade": 0}),
     Row("studio:arrangement_render", "POST", at("studio:arrangement_render", pk("arrangement")), editors(),
         data=lambda w: {"idempotency_key": "6f1c2a52-0d6c-4d1e-9a53-8f7f4f0a3b21"}),
+    # Studio: palettes. Every member sees one; editors save, change and delete them.
+    Row("studio:palette_create", "POST", at("studio:palette_create", pk("project")), editors(),
+        data=lambda w: {"palette_name": "Dawn", "tags": "ambient"}),
+    Row("studio:palette_detail", "GET", at("studio:palette_detail", pk("palette")), members()),
+    Row("studio:palette_detail", "POST", at("studio:palette_detail", pk("palette")), editors(),
+        data=lambda w: {"palette_name": "Dusk 2", "tags": "lo-fi"}),
+    Row("studio:palette_delete", "POST", at("studio:palette_delete", pk("palette")), editors()),
     # Studio: uploads.
     Row("studio:upload_detail", "GET", at("studio:upload_detail", pk("upload")), members()),
     Row("studio:upload_audio", "GET", at("studio:upload_audio", pk("upload")), members()),

@@ -1493,6 +1493,21 @@ class Palette(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def values(self) -> dict:
-        """What the palette fills in a form (unset sliders are left as the form has them)."""
-        return {name: getattr(self, name) for name in self.FIELDS if getattr(self, name) not in (None, "", [])}
+    def get_absolute_url(self) -> str:
+        return reverse("studio:palette_detail", args=[self.pk])
+
+    def change(self, name: str, **values) -> None:
+        self.name = name
+        for field in self.FIELDS:
+            setattr(self, field, values.get(field))
+        self.save(update_fields=["name", *self.FIELDS])
+
+    def form_initial(self) -> dict:
+        """What the palette fills in a mode form, by the form's field names (unset values are
+        left as the form has them), and the palette's id for the request to keep."""
+        initial = {name: getattr(self, name) for name in self.FIELDS
+                   if name != "prompts" and getattr(self, name) not in (None, "")}
+        for n, prompt in enumerate(self.prompts or [], 1):
+            initial |= {f"prompt_{n}": prompt.get("text", ""), f"prompt_{n}_strength": prompt.get("strength"),
+                        f"prompt_{n}_start": prompt.get("start"), f"prompt_{n}_end": prompt.get("end")}
+        return initial | {"palette": self.pk}

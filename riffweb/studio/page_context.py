@@ -7,6 +7,7 @@ upload templates; the context those templates need is built here, once.
 import uuid
 
 from django.conf import settings
+from django.http import Http404
 from django.urls import reverse
 
 from riffweb.studio import access
@@ -64,6 +65,24 @@ def _refined(request) -> dict:
     return {name: value for name, value in written.items() if value}
 
 
+def _paletted(request, project) -> dict:
+    """Initial data from ?palette=<id>: one of this project's palettes, applied with one click."""
+    pk = request.GET.get("palette", "")
+    if not pk.isascii() or not pk.isdigit():
+        return {}
+    palette = access.get_palette_for(request.user, int(pk))
+    if palette.project_id != project.pk:
+        raise Http404("No such palette in this project.")
+    return palette.form_initial()
+
+
+def palettes_context(request, project, page_url: str, can_edit: bool) -> dict:
+    """The palettes offered beside a mode form (to editors, who are the ones who send it)."""
+    if not can_edit:
+        return {"palettes": None}
+    return {"palettes": list(project.palettes.all()), "palette_next": page_url}
+
+
 def _picked_range(request) -> dict:
     """Initial inpaint range from ?replace_start=&replace_end= (the lyric lines a musician
     picked); the form still checks it against the song."""
@@ -105,7 +124,7 @@ def generation_context(request, project, membership, mode=None, form=None, creat
     if form is None and mode == UPLOAD:
         form = UploadForm()
     elif form is None:
-        initial = _reused(request) | _refined(request) | new_key()
+        initial = _reused(request) | _refined(request) | _paletted(request, project) | new_key()
         form = FORMS[mode](dialect=settings.RIFFWEB_UPSTREAM_DIALECT, initial=initial)
     mode_tabs = tabs([*GENERATION_MODES, UPLOAD])
     if mode == UPLOAD:
@@ -114,7 +133,7 @@ def generation_context(request, project, membership, mode=None, form=None, creat
         action = reverse("studio:professional_create", args=[project.pk])
     else:
         action = reverse("studio:generate", args=[project.pk, mode])
-    return {
+    return palettes_context(request, project, project.get_absolute_url(), membership.can_edit) | {
         "project": project, "membership": membership, "mode": mode, "form": form, "created": created,
         "action": action, "tabs": mode_tabs, "tabs_label": "Modes",
         "mode_reason": next(t["reason"] for t in mode_tabs if t["mode"] == mode),
@@ -139,16 +158,17 @@ def source_context(request, source, project, mode=None, form=None, created=None)
     if form is None:
         form = SourceTransformForm(
             mode=mode, source=source, dialect=settings.RIFFWEB_UPSTREAM_DIALECT,
-            initial=_reused(request) | _picked_range(request) | new_key(),
+            initial=_reused(request) | _picked_range(request) | _paletted(request, project) | new_key(),
         )
     mode_tabs = tabs(TRANSFORM_MODES)
     name = "studio:upload_transform" if isinstance(source, Upload) else "studio:song_transform"
-    return {
+    can_edit = access.can(request.user, project.pk, "edit")
+    return palettes_context(request, project, source.get_absolute_url(), can_edit) | {
         "source": source, "project": project, "mode": mode, "form": form, "created": created,
         "tabs": mode_tabs, "tabs_label": "Transforms",
         "mode_reason": next(t["reason"] for t in mode_tabs if t["mode"] == mode),
         "mode_description": DESCRIPTIONS[mode], "source_reason": source_ready_reason(source),
-        "can_edit": access.can(request.user, project.pk, "edit"),
+        "can_edit": can_edit,
         "action": reverse(name, args=[source.pk, mode]),
         "source_kind": "upload" if isinstance(source, Upload) else "song",
     }

@@ -25,7 +25,7 @@ def test_many_relatives_cost_no_more_queries_than_one(owner_client, project, own
         cover_of(parent, owner)
     page = owner_client.get(first.get_absolute_url()).content.decode()
     assert page.count("family-request") == 6
-    # 12: session, user, song, rights (twice), variants, the service's state (a variant is
+    # 13: session, user, song, rights (twice), variants, the service's state (a variant is
     # unfinished), the family's ancestor, and per generation the requests made from it and
-    # then their songs (none below the last).
-    assert queries_for(owner_client, first) == with_one_cover <= 12
+    # then their songs (none below the last); the project's palettes beside the form.
+    assert queries_for(owner_client, first) == with_one_cover <= 13
