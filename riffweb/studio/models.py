@@ -273,7 +273,7 @@ class TransformQuerySet(models.QuerySet):
         )
         if not claimed:
             return None
-        return self.select_related("source_song", "source_upload").get(pk=pk)
+        return self.select_related("source_song__transform__mix_upload", "source_upload").get(pk=pk)
 
     def create_render(self, arrangement: "Arrangement", user, key) -> "Transform":
         """Render an arrangement: a request riffweb fills itself (one song, mixed by a worker).
@@ -419,6 +419,11 @@ class Transform(models.Model):
         "Arrangement", on_delete=models.SET_NULL, null=True, blank=True, related_name="renders"
     )
     regions = models.JSONField(default=list, blank=True)
+    # The rendered mix, sent to the music service as an upload: a song the service did not make
+    # has no id there, so transforms of it name this upload instead (upstream.submit).
+    mix_upload = models.ForeignKey(
+        "Upload", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     palette = models.ForeignKey(
         "Palette", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         help_text="the palette the form was filled from",
@@ -561,6 +566,24 @@ class Transform(models.Model):
             song = self.songs.get(variant=0)
             Song.objects.filter(pk=song.pk, status=Song.Status.PENDING).update(status=Song.Status.DOWNLOADING)
             return song.store_audio(name, audio_format, duration, peaks)
+
+    def offer_mix(self, name: str, duration: float, peaks: list[float]) -> "Upload":
+        """Send the stored mix (its own copy, `name`) to the music service as an upload, after
+        the commit, so the song can be extended, inpainted or covered like one it made."""
+        with transaction.atomic():
+            upload = Upload.objects.create(
+                project_id=self.project_id, created_by_id=self.created_by_id, title=self.title or "Arrangement",
+                audio=name, audio_format="mp3", duration=round(duration, 3), peaks=peaks,
+            )
+            Transform.objects.filter(pk=self.pk).update(mix_upload=upload)
+            transaction.on_commit(lambda: queue.send_upload(upload.pk))
+        return upload
+
+    @property
+    def mix_upload_id_upstream(self) -> str:
+        """What the music service calls this render's mix ("" until it has taken it)."""
+        mix = self.mix_upload if self.mix_upload_id else None
+        return mix.audio_upload_id if mix is not None and mix.status == Upload.Status.READY else ""
 
     def adopt(self, job_ids: list[str], first_poll: float) -> bool:
         """A create recorded as UNKNOWN called back: it did start, so its variants are tracked."""

@@ -148,6 +148,20 @@ def source_ready_reason(source) -> str:
         return ""
     if not source.is_playable:
         return "This song has not finished, so it cannot be transformed yet."
+    if source.transform.mode == Transform.Mode.ARRANGEMENT and not source.upstream_id:
+        return mix_reason(source.transform)
+    return ""
+
+
+def mix_reason(render: Transform) -> str:
+    """Why a rendered arrangement cannot be transformed yet: the music service must have its mix."""
+    mix = render.mix_upload if render.mix_upload_id else None
+    if mix is None:
+        return "This mix has not been sent to the music service; render the arrangement again."
+    if mix.status in {Upload.Status.PENDING, Upload.Status.PROCESSING}:
+        return "This mix is on its way to the music service; reload the page in a moment to transform it."
+    if mix.status != Upload.Status.READY:
+        return f"The music service did not take this mix: {mix.error or mix.get_status_display().lower()}"
     return ""
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from riffweb import audio, media, mixing, queue
@@ -147,6 +148,8 @@ def render_arrangement(transform_id: int) -> str:
     if not render.store_render(song.audio.name, "mp3", checked.duration, checked.peaks):
         song.audio.storage.delete(song.audio.name)
         return "lost claim"
+    render.offer_mix(default_storage.save(f"uploads/mix-{song.pk}.mp3", ContentFile(data)), checked.duration,
+                     checked.peaks)
     return "rendered"
 
 

@@ -63,7 +63,7 @@ def arrangement(project, owner, two_songs):
 def render(arrangement, owner, on_commit) -> Song:
     with on_commit(execute=True):
         made = Transform.objects.create_render(arrangement, owner, uuid.uuid4())
-    assert tasks.render_arrangement(made.pk) == "rendered"
+        assert tasks.render_arrangement(made.pk) == "rendered"
     return made.songs.get(variant=0)
 
 
@@ -107,7 +107,29 @@ def test_a_render_makes_a_done_song_whose_length_and_start_are_the_arrangements(
     page = owner_client.get(song.get_absolute_url()).content.decode()
     assert "Regions mixed" in page and "Chirp · variant A" in page and "Hum · variant A" in page
     assert "0.50–3.00 s (crossfade 0.50 s)" in page
-    assert "Open the arrangement" in page and "Extend" in page  # a song like any other
+    assert "Open the arrangement" in page
+    assert "This mix is on its way to the music service" in page  # until the service has it
+
+
+def test_the_mix_goes_to_the_music_service_so_the_song_transforms_like_any_other(
+        owner_client, owner, arrangement, enqueued, django_capture_on_commit_callbacks):
+    from riffweb.studio.models import Upload
+    from riffweb.upstream.submit import build_request
+    song = render(arrangement, owner, django_capture_on_commit_callbacks)
+    mix = song.transform.__class__.objects.get(pk=song.transform_id).mix_upload
+    assert (queue.SEND_UPLOAD, (mix.pk,)) in enqueued
+    assert mix.audio.read() == song.audio.read() and mix.audio.name != song.audio.name  # a copy of its own
+    mix.record_sent("up-1", "mix-on-the-service")
+    Upload.objects.get(pk=mix.pk).mark_ready()
+    page = owner_client.get(song.get_absolute_url() + "?mode=extend").content.decode()
+    assert "on its way" not in page and "Choose a point" not in page
+    owner_client.post(reverse("studio:song_transform", args=[song.pk, "extend"]), {
+        "extend_at": "2", "lyrics_strength": "0.5", "sound_prompt_strength": "0.5", "weirdness": "0.3",
+        "variation_strength": "0.5", "model": "FUZZ-1.1", "idempotency_key": str(uuid.uuid4())})
+    extend = Transform.objects.get(mode=Transform.Mode.EXTEND)
+    extend.refresh_from_db()
+    sent = build_request(Transform.objects.select_related("source_song__transform__mix_upload").get(pk=extend.pk))
+    assert (sent.riff_id, sent.audio_upload_id) == ("", "mix-on-the-service")
 
 
 def test_rendering_the_same_arrangement_twice_gives_the_same_file(
