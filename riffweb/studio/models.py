@@ -225,6 +225,7 @@ FAILURE_MESSAGES = {
 }
 # A mix is never sent to the music service: "retry" would send it there, so it is rendered again instead.
 NOT_RETRYABLE = {Failure.REJECTED, Failure.SOURCE, Failure.MIX}
+MIXING_MESSAGE = "riffweb is mixing this arrangement itself; it takes a few seconds."
 SLOW_MESSAGE = "Taking longer than usual; the music service is still working on it."
 UNREACHABLE_MESSAGE = "The music service can't be reached right now; this song will carry on when it is back."
 
@@ -294,8 +295,9 @@ class TransformQuerySet(models.QuerySet):
                 idempotency_key=key, status=Transform.Status.RENDERING, title=arrangement.name,
                 tags=first["tags"], source_song_id=first["song"], arrangement=arrangement, regions=regions,
             )
+            # The card's note while it waits, as a busy service's is (`error` on a waiting song).
             Song.objects.create(transform=transform, project=arrangement.project, variant=0,
-                                title=transform.title, tags=transform.tags)
+                                title=transform.title, tags=transform.tags, error=MIXING_MESSAGE)
             transaction.on_commit(lambda: queue.render_arrangement(transform.pk))
         return transform
 

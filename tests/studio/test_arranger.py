@@ -176,6 +176,7 @@ def test_the_page_builds_the_lane_and_render_sends_to_the_new_song(owner_client,
     song = Song.objects.get(transform__arrangement=arrangement)
     assert response["Location"] == song.get_absolute_url()
     assert song.transform.regions[0]["song"] == hum.pk and song.status == Song.Status.PENDING
+    assert "riffweb is mixing this arrangement itself" in owner_client.get(song.get_absolute_url()).content.decode()
 
 
 @pytest.mark.parametrize(("fields", "message"), [
