@@ -29,6 +29,7 @@ from riffweb.upstream.tracker import upstream_is_local
 log = logging.getLogger(__name__)
 FETCH_DEADLINE = 45.0  # under the cluster's task timeout (Q_CLUSTER["timeout"], 60 s)
 RENDER_LEASE = timedelta(seconds=90)  # past the cluster's task timeout: a live render keeps its claim
+MAX_RENDER_ATTEMPTS = 3  # a mix that crashed or timed out its worker this often ends instead of looping
 
 
 def enqueue_fetch(upload_id: int) -> None:
@@ -135,13 +136,17 @@ def render_arrangement(transform_id: int) -> str:
     render = Transform.objects.claim_render(transform_id, timezone.now(), RENDER_LEASE)
     if render is None:
         return "not due"
+    if render.attempts > MAX_RENDER_ATTEMPTS:
+        render.fail_submission(Failure.MIX, "the mix stopped its worker on every attempt")
+        return "failed"
     songs = Song.objects.in_bulk([region["song"] for region in render.regions])
     try:
         samples = mixing.mix(_parts(render.regions, songs))
         data = audio.encode_mp3(samples, mixing.RATE)
         checked = audio.check(data, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
-    except (audio.AudioError, _GoneSource) as exc:
-        render.fail_submission(Failure.MIX, str(exc), reason=str(exc))
+    except (audio.AudioError, _GoneSource, OSError) as exc:  # OSError: a source's file gone from storage
+        reason = "" if isinstance(exc, OSError) else str(exc)
+        render.fail_submission(Failure.MIX, repr(exc), reason=reason)
         return "failed"
     song = render.songs.get(variant=0)
     song.audio.save(f"{song.pk}-arrangement.mp3", ContentFile(data), save=False)

@@ -149,6 +149,13 @@ def test_a_render_ends_with_a_message_when_a_source_lost_its_audio(owner, arrang
     assert tasks.render_arrangement(made.pk) == "not due"  # safe to run twice
 
 
+def test_a_render_that_keeps_stopping_its_worker_ends_with_a_message(owner, arrangement, enqueued):
+    made = Transform.objects.create_render(arrangement, owner, uuid.uuid4())
+    Transform.objects.filter(pk=made.pk).update(attempts=tasks.MAX_RENDER_ATTEMPTS)
+    assert tasks.render_arrangement(made.pk) == "failed"
+    assert made.songs.get().failure == Failure.MIX
+
+
 def test_a_lost_render_task_is_sent_again_by_the_reconciler(owner, arrangement, enqueued):
     made = Transform.objects.create_render(arrangement, owner, uuid.uuid4())
     Transform.objects.filter(pk=made.pk).update(created_at=made.created_at - QUEUED_GRACE * 2)
