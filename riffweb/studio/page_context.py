@@ -212,8 +212,7 @@ def song_files_context(song) -> dict:
     where the music service has no such download, else its kept file's state; `preparing`
     keeps the part polling until every asked-for file is ready or failed."""
     offers = [
-        {"kind": kind, "label": label,
-         "reason": dialects.reason(f"download_{kind}") or ("" if song.is_playable else "The song has no audio yet.")}
+        {"kind": kind, "label": label, "reason": dialects.reason(f"download_{kind}") or _file_reason(song)}
         for kind, label in (("wav", "WAV"), ("stems", "stems (zip)"))
     ]
     # No query where nothing can be asked for (dialect A, or no audio yet).
@@ -222,6 +221,14 @@ def song_files_context(song) -> dict:
         offer["file"] = kept.get(offer["kind"])
     return {"file_offers": offers, "files_preparing": any(
         f.status == SongFile.Status.PREPARING for f in kept.values())}
+
+
+def _file_reason(song) -> str:
+    if not song.is_playable:
+        return "The song has no audio yet."
+    if song.transform.mode == Transform.Mode.ARRANGEMENT:  # the service has no such file of it
+        return "riffweb mixed this song itself; its download is the only file of it."
+    return ""
 
 
 def sent_parameters(transform: Transform, source=None) -> list[dict]:

@@ -90,7 +90,7 @@ def test_an_equal_power_crossfade_keeps_the_level_through_the_join():
 
 
 def test_a_render_makes_a_done_song_whose_length_and_start_are_the_arrangements(
-        owner_client, owner, arrangement, two_songs, enqueued, django_capture_on_commit_callbacks):
+        owner_client, owner, arrangement, two_songs, enqueued, django_capture_on_commit_callbacks, settings):
     song = render(arrangement, owner, django_capture_on_commit_callbacks)
     assert (queue.RENDER_ARRANGEMENT, (song.transform_id,)) in enqueued
     assert not [f for f, _ in enqueued if f == queue.SUBMIT]  # never sent to the music service
@@ -108,6 +108,9 @@ def test_a_render_makes_a_done_song_whose_length_and_start_are_the_arrangements(
     assert "Regions mixed" in page and "Chirp · variant A" in page and "Hum · variant A" in page
     assert "0.50–3.00 s (crossfade 0.50 s)" in page
     assert "Open the arrangement" in page
+    settings.RIFFWEB_UPSTREAM_DIALECT = "useapi"  # a service with WAV and stems downloads
+    files = owner_client.get(reverse("studio:song_files", args=[song.pk])).content.decode()
+    assert "riffweb mixed this song itself" in files  # none of them to ask the service for
     assert "This mix is on its way to the music service" in page  # until the service has it
 
 
