@@ -34,6 +34,7 @@ FETCH_LINK = "riffweb.studio.tasks.fetch_upload"
 WRITE_LYRICS = "riffweb.upstream.tasks.write_lyrics"
 FETCH_SONG_FILE = "riffweb.studio.tasks.fetch_song_file"
 DRAW_PEAKS = "riffweb.upstream.tasks.draw_peaks"
+RENDER_ARRANGEMENT = "riffweb.studio.tasks.render_arrangement"
 EMPTY_TRASH = "riffweb.library.tasks.empty_trash"
 MAIL_MENTION = "riffweb.review.tasks.mail_mention"
 MAIL_DIGESTS = "riffweb.review.tasks.mail_digests"
@@ -98,6 +99,11 @@ def draw_peaks(song_id: int) -> None:
 def mail_mention(notification_id: int) -> None:
     """E-mail one mention at once; the task claims it, so a second delivery sends nothing."""
     enqueue(MAIL_MENTION, notification_id, name=f"mail-mention-{notification_id}")
+
+
+def render_arrangement(transform_id: int) -> None:
+    """Mix an arrangement into its song; if the broker refused, the reconciler sends it again."""
+    enqueue(RENDER_ARRANGEMENT, transform_id, name=f"render-{transform_id}-{uuid.uuid4().hex[:8]}")
 
 
 def drain_downloads() -> None:

@@ -25,7 +25,9 @@ from django.utils import timezone
 from riffweb.playlists.models import Playlist, PlaylistLink
 from riffweb.review.mail import unsubscribe_token
 from riffweb.review.models import Comment, Notification
-from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, SongFile, Upload
+from riffweb.studio.models import (
+    Arrangement, GuestLink, Invitation, LyricsDraft, Membership, Palette, Project, SongFile, Upload,
+)
 from riffweb.upstream.callbacks import reply_ref
 from tests.conftest import finish_song, jpeg, make_request, make_user, tone_wav
 
@@ -61,6 +63,9 @@ class World:
     comment: Comment  # the viewer's comment on the song
     notification: Notification  # the owner's: the viewer commented on the owner's song
     commenting_link: GuestLink  # a guest link that takes comments (live_link does not)
+    arrangement: Arrangement  # one region of `song`
+    region: object
+    palette: Palette
 
     def link(self, col: str) -> str:
         return (self.revoked_link if col == "revoked" else self.live_link).token
@@ -113,10 +118,14 @@ def world(db) -> World:
     playlist_link = PlaylistLink.objects.create(playlist=playlist, created_by=owner)
     revoked_playlist_link = PlaylistLink.objects.create(playlist=playlist, created_by=owner, revoked_at=timezone.now())
     comment = Comment.objects.post(song=song, author=viewer, text="Louder here", at=0.5, end=1.5)
+    arrangement = Arrangement.objects.create(project=project, name="Best bits", created_by=owner)
+    region = arrangement.add_region(song, 0.0, 1.5)
+    palette = Palette.objects.create(project=project, name="Dusk", tags="lo-fi, warm", weirdness=0.3)
     return World(owner, editor, viewer, stranger, project, other, song, trashed, upload, live,
                  revoked, invitation, used, offer, viewer_membership, draft, making, playlist, playlist_link,
                  revoked_playlist_link, comment, Notification.objects.get(user=owner, comment=comment),
-                 GuestLink.objects.create(song=song, created_by=owner, allow_comments=True))
+                 GuestLink.objects.create(song=song, created_by=owner, allow_comments=True),
+                 arrangement, region, palette)
 
 
 @dataclass
@@ -210,6 +219,24 @@ ROWS = [
     Row("studio:song_file_ask", "POST", at("studio:song_file_ask", pk("song", "wav")), members(400)),
     Row("studio:song_file", "GET", at("studio:song_file", pk("song", "wav")), members()),
     Row("studio:song_transform", "POST", at("studio:song_transform", pk("song", "cover")), editors(200)),
+    # Studio: the arranger. Editors build and render; every member sees the lane and previews it.
+    Row("studio:arrangement_create", "POST", at("studio:arrangement_create", pk("project")), editors(),
+        data=lambda w: {"name": "Medley"}),
+    Row("studio:arrangement_detail", "GET", at("studio:arrangement_detail", pk("arrangement")), members()),
+    Row("studio:region_add", "POST", at("studio:region_add", pk("arrangement")), editors(),
+        data=lambda w: {"song": w.song.pk, "start": 0.5, "end": 1.5}),
+    Row("studio:region_change", "POST",
+        at("studio:region_change", lambda w, col: [w.arrangement.pk, w.region.pk]), editors(),
+        data=lambda w: {"start": 0.2, "end": 1.2, "crossfade": 0}),
+    Row("studio:arrangement_render", "POST", at("studio:arrangement_render", pk("arrangement")), editors(),
+        data=lambda w: {"idempotency_key": "6f1c2a52-0d6c-4d1e-9a53-8f7f4f0a3b21"}),
+    # Studio: palettes. Every member sees one; editors save, change and delete them.
+    Row("studio:palette_create", "POST", at("studio:palette_create", pk("project")), editors(),
+        data=lambda w: {"palette_name": "Dawn", "tags": "ambient"}),
+    Row("studio:palette_detail", "GET", at("studio:palette_detail", pk("palette")), members()),
+    Row("studio:palette_detail", "POST", at("studio:palette_detail", pk("palette")), editors(),
+        data=lambda w: {"palette_name": "Dusk 2", "tags": "lo-fi"}),
+    Row("studio:palette_delete", "POST", at("studio:palette_delete", pk("palette")), editors()),
     # Studio: uploads.
     Row("studio:upload_detail", "GET", at("studio:upload_detail", pk("upload")), members()),
     Row("studio:upload_audio", "GET", at("studio:upload_audio", pk("upload")), members()),

@@ -12,7 +12,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from riffweb.studio import cards
-from riffweb.studio.models import GuestLink, Invitation, LyricsDraft, Membership, Project, Song, Transform, Upload
+from riffweb.studio.models import (
+    Arrangement, GuestLink, Invitation, LyricsDraft, Membership, Palette, Project, Region, Song, Transform, Upload,
+)
 from riffweb.upstream.models import UpstreamState
 
 Need = Literal["view", "edit", "own"]
@@ -154,6 +156,32 @@ def get_upload_for(user, pk: int, need: Need = "view") -> Upload:
         raise Http404("No such upload.")
     check_role(user, upload.project_id, need)
     return upload
+
+
+def get_arrangement_for(user, pk: int, need: Need = "view") -> Arrangement:
+    arrangement = Arrangement.objects.select_related("project").filter(pk=pk).first()
+    if arrangement is None:
+        raise Http404("No such arrangement.")
+    _check(user, arrangement.project_id, need)
+    return arrangement
+
+
+def get_region_for(user, arrangement_pk: int, pk: int, need: Need = "edit") -> Region:
+    """One region of the arrangement the URL names (a region of another arrangement is 404)."""
+    arrangement = get_arrangement_for(user, arrangement_pk, need)
+    region = Region.objects.select_related("song").filter(pk=pk, arrangement=arrangement).first()
+    if region is None:
+        raise Http404("No such region.")
+    region.arrangement = arrangement
+    return region
+
+
+def get_palette_for(user, pk: int, need: Need = "view") -> Palette:
+    palette = Palette.objects.select_related("project").filter(pk=pk).first()
+    if palette is None:
+        raise Http404("No such palette.")
+    _check(user, palette.project_id, need)
+    return palette
 
 
 def get_lyrics_draft_for(user, pk: int, need: Need = "edit") -> LyricsDraft:

@@ -2,7 +2,7 @@ import re
 
 from django import forms
 
-from riffweb.studio.models import Project, Transform
+from riffweb.studio.models import Palette, Project, Song, Transform, single_line
 from riffweb.upstream import dialects
 
 SECTION_MARKER = re.compile(r"^\s*\[([^\]]*)\]\s*$")
@@ -61,6 +61,8 @@ class TransformForm(forms.ModelForm):
 
     hints: list[str] = []  # for the musician once the request is sent; only ever replaced
 
+    # The palette the form was filled from (kept on the request when it is this project's).
+    palette = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     idempotency_key = forms.UUIDField(
         widget=forms.HiddenInput,
         error_messages={
@@ -124,3 +126,103 @@ class ProfessionalForm(LyricsMixin, TransformForm):
         if not cleaned.get("instrumental") and not cleaned.get("lyrics") and "lyrics" not in self.errors:
             self.add_error("lyrics", "Write some lyrics, or tick “Instrumental”.")
         return cleaned
+
+
+class ArrangementForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Arrangement name")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        single_line(name)
+        return name
+
+
+class RegionForm(forms.Form):
+    """A region of one of the project's finished songs; the arrangement checks it fits."""
+
+    song = forms.ModelChoiceField(queryset=Song.objects.none(), label="Song", empty_label=None)
+    start = forms.FloatField(label="Start (seconds)", min_value=0, max_value=1e5,
+                             widget=forms.NumberInput(attrs={"step": 0.1, "min": 0}))
+    end = forms.FloatField(label="End (seconds)", min_value=0, max_value=1e5,
+                           widget=forms.NumberInput(attrs={"step": 0.1, "min": 0}))
+    crossfade = forms.FloatField(label="Crossfade with the region before (seconds)", min_value=0, max_value=60,
+                                 initial=0, required=False, widget=forms.NumberInput(attrs={"step": 0.1, "min": 0}))
+
+    def __init__(self, *args, project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["song"].queryset = Song.objects.filter(
+            project=project, deleted_at__isnull=True, status=Song.Status.DONE
+        ).exclude(audio="").select_related("transform").order_by("-created_at", "variant")
+        self.fields["song"].label_from_instance = lambda s: f"{s.display_title} · {s.variant_label} ({s.duration or 0:.1f} s)"
+
+    def clean_crossfade(self) -> float:
+        return self.cleaned_data.get("crossfade") or 0.0
+
+
+class RegionChangeForm(forms.Form):
+    start = forms.FloatField(min_value=0, max_value=1e5)
+    end = forms.FloatField(min_value=0, max_value=1e5)
+    crossfade = forms.FloatField(min_value=0, max_value=60, required=False)
+
+    def clean_crossfade(self) -> float:
+        return self.cleaned_data.get("crossfade") or 0.0
+
+
+def unit(label: str) -> forms.FloatField:
+    return forms.FloatField(label=label, min_value=0, max_value=1, required=False,
+                            widget=forms.NumberInput(attrs={"step": 0.05, "min": 0, "max": 1}))
+
+
+class PaletteForm(forms.Form):
+    """A palette from any mode form's fields (same names), or from its own edit page; what a
+    mode form lacks is left unset."""
+
+    palette_name = forms.CharField(max_length=80, label="Palette name",
+                                   error_messages={"required": "Name the palette."})
+    tags = forms.CharField(max_length=500, required=False, label="Style tags")
+    lyrics_strength = unit("Lyrics strength")
+    sound_prompt_strength = unit("Sound prompt strength")
+    weirdness = unit("Weirdness")
+    cover_strength = unit("Cover strength")
+    variation_strength = unit("Variation strength")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n in range(1, 4):
+            self.fields[f"prompt_{n}"] = forms.CharField(max_length=300, required=False, label=f"Sound prompt {n}")
+            self.fields[f"prompt_{n}_strength"] = unit(f"Sound prompt {n} strength")
+            self.fields[f"prompt_{n}_start"] = unit(f"Sound prompt {n} start (0–1 of the song)")
+            self.fields[f"prompt_{n}_end"] = unit(f"Sound prompt {n} end (0–1 of the song)")
+
+    @classmethod
+    def of(cls, palette: Palette) -> "PaletteForm":
+        initial = {"palette_name": palette.name, **{f: getattr(palette, f) for f in Palette.FIELDS if f != "prompts"}}
+        for n, prompt in enumerate(palette.prompts, 1):
+            initial |= {f"prompt_{n}": prompt["text"], f"prompt_{n}_strength": prompt["strength"],
+                        f"prompt_{n}_start": prompt["start"], f"prompt_{n}_end": prompt["end"]}
+        return cls(initial=initial)
+
+    def clean_palette_name(self) -> str:
+        name = self.cleaned_data["palette_name"].strip()
+        single_line(name)
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        prompts = []
+        for n in range(1, 4):
+            text = (cleaned.get(f"prompt_{n}") or "").strip()
+            start, end = cleaned.get(f"prompt_{n}_start"), cleaned.get(f"prompt_{n}_end")
+            start, end = 0.0 if start is None else start, 1.0 if end is None else end
+            if text and end <= start:
+                self.add_error(f"prompt_{n}_end", "The prompt's part must end after it starts.")
+            elif text:
+                strength = cleaned.get(f"prompt_{n}_strength")
+                prompts.append({"text": text, "strength": 0.5 if strength is None else strength,
+                                "start": start, "end": end})
+        cleaned["prompts"] = prompts
+        return cleaned
+
+    def values(self) -> dict:
+        return {"name": self.cleaned_data["palette_name"],
+                **{f: self.cleaned_data.get(f) if f != "tags" else self.cleaned_data.get(f) or "" for f in Palette.FIELDS}}

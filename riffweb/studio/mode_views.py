@@ -31,6 +31,7 @@ def _create_transform(request: HtmxHttpRequest, project, mode: str, form) -> Tra
     The form's hints (a lyrics marker the service may not know) go to the page that follows."""
     asked = form.save(commit=False)
     fields = {name: getattr(asked, name) for name in Transform.PARAMETER_FIELDS if name not in {"mode", "dialect"}}
+    fields["palette"] = project.palettes.filter(pk=form.cleaned_data.get("palette")).first()
     try:
         created = Transform.objects.create_request(
             project=project, user=request.user, mode=mode, fields=fields, key=form.cleaned_data["idempotency_key"],

@@ -205,6 +205,7 @@ class Failure(models.TextChoices):
     LOST = "lost", "Lost"
     TIMED_OUT = "timed_out", "Timed out"
     NOT_SAVED = "not_saved", "Not saved"
+    MIX = "mix", "Mix failed"  # riffweb's own arranger could not mix: fix the arrangement, render again
 
 
 # One sentence each, in musicians' words: what happened and what to do.
@@ -221,8 +222,11 @@ FAILURE_MESSAGES = {
     Failure.LOST: "The music service lost track of this song. Retry to make it again.",
     Failure.TIMED_OUT: "The music service took too long with this song. Retry to send it again.",
     Failure.NOT_SAVED: "We could not save this song's audio. Retry to make it again.",
+    Failure.MIX: "We could not mix this arrangement{reason}. Fix it on the arrangement's page and render it again.",
 }
-NOT_RETRYABLE = {Failure.REJECTED, Failure.SOURCE}
+# A mix is never sent to the music service: "retry" would send it there, so it is rendered again instead.
+NOT_RETRYABLE = {Failure.REJECTED, Failure.SOURCE, Failure.MIX}
+MIXING_MESSAGE = "riffweb is mixing this arrangement itself; it takes a few seconds."
 SLOW_MESSAGE = "Taking longer than usual; the music service is still working on it."
 UNREACHABLE_MESSAGE = "The music service can't be reached right now; this song will carry on when it is back."
 
@@ -271,7 +275,48 @@ class TransformQuerySet(models.QuerySet):
         )
         if not claimed:
             return None
-        return self.select_related("source_song", "source_upload").get(pk=pk)
+        return self.select_related("source_song__transform__mix_upload", "source_upload").get(pk=pk)
+
+    def create_render(self, arrangement: "Arrangement", user, key) -> "Transform":
+        """Render an arrangement: a request riffweb fills itself (one song, mixed by a worker).
+
+        Raises ArrangementError when the arrangement cannot be mixed as it stands; a re-sent form
+        (the same key) gets the render it already made.
+        """
+        existing = self.filter(idempotency_key=key).first()
+        if existing is not None and existing.project_id != arrangement.project_id:
+            raise KeyInUse(key)
+        if existing is not None:
+            return existing
+        regions = arrangement.snapshot()
+        first = regions[0]
+        with transaction.atomic():
+            transform = self.create(
+                project=arrangement.project, created_by=user, mode=Transform.Mode.ARRANGEMENT,
+                idempotency_key=key, status=Transform.Status.RENDERING, title=arrangement.name,
+                tags=first["tags"], source_song_id=first["song"], arrangement=arrangement, regions=regions,
+            )
+            # The card's note while it waits, as a busy service's is (`error` on a waiting song).
+            Song.objects.create(transform=transform, project=arrangement.project, variant=0,
+                                title=transform.title, tags=transform.tags, error=MIXING_MESSAGE)
+            transaction.on_commit(lambda: queue.render_arrangement(transform.pk))
+        return transform
+
+    def claim_render(self, pk: int, now, lease: timedelta) -> "Transform | None":
+        """RENDERING and not held by a live worker → held by this one, or None."""
+        claimed = (
+            self.filter(pk=pk, status=Transform.Status.RENDERING)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .update(lease_until=now + lease, attempts=F("attempts") + 1)
+        )
+        return self.get(pk=pk) if claimed else None
+
+    def lost_renders(self, now, grace: timedelta) -> list[int]:
+        """Renders whose task was lost (the broker dropped it) or whose worker died: for the reconciler."""
+        lost = self.filter(status=Transform.Status.RENDERING).filter(
+            Q(lease_until__lt=now) | Q(lease_until__isnull=True, created_at__lt=now - grace)
+        )
+        return list(lost.values_list("pk", flat=True)[:20])
 
     def expire_claims(self, now) -> int:
         """Submit claims whose worker died: the create may or may not have been sent."""
@@ -316,6 +361,8 @@ class Transform(models.Model):
         INPAINT = "inpaint", "Inpaint"
         SWAP_VOCALS = "swap_vocals", "Swap vocals"
         SWAP_SOUND = "swap_sound", "Swap sound"
+        # Mixed by riffweb itself from regions of the project's songs; never sent upstream.
+        ARRANGEMENT = "arrangement", "Arrangement"
 
     GENERATION_MODES = {Mode.PROFESSIONAL, Mode.INSPIRATION, Mode.COMPOSE}
 
@@ -326,6 +373,8 @@ class Transform(models.Model):
         # Sent, but no answer came back: the service may or may not have started it.
         UNKNOWN = "unknown", "Outcome unknown"
         FAILED = "failed", "Failed"
+        # An arrangement being mixed by a worker: the upstream reconciler leaves it alone.
+        RENDERING = "rendering", "Mixing"
 
     # What the musician chose: shown on the request page, exported with the song, reused.
     PARAMETER_FIELDS = (
@@ -366,6 +415,22 @@ class Transform(models.Model):
     extend_at = models.FloatField(null=True, blank=True, help_text="seconds")
     replace_start = models.FloatField(null=True, blank=True, help_text="seconds")
     replace_end = models.FloatField(null=True, blank=True, help_text="seconds")
+    # An arrangement's render: its regions as they were when rendered ([{"song", "title", "variant",
+    # "start", "end", "crossfade"}], seconds), so editing the arrangement later leaves this song's
+    # lineage as it was made.
+    arrangement = models.ForeignKey(
+        "Arrangement", on_delete=models.SET_NULL, null=True, blank=True, related_name="renders"
+    )
+    regions = models.JSONField(default=list, blank=True)
+    # The rendered mix, sent to the music service as an upload: a song the service did not make
+    # has no id there, so transforms of it name this upload instead (upstream.submit).
+    mix_upload = models.ForeignKey(
+        "Upload", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    palette = models.ForeignKey(
+        "Palette", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="the palette the form was filled from",
+    )
 
     dialect = models.CharField(max_length=20, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
@@ -492,6 +557,36 @@ class Transform(models.Model):
             if updated:
                 self.songs.filter(status=Song.Status.PENDING).fail(failure, detail, reason)
         return updated
+
+    def store_render(self, name: str, audio_format: str, duration: float, peaks: list[float]) -> bool:
+        """The mix is in storage: its song is done (the song's own store verb) and the request
+        accepted. False when this render lost its claim (the caller deletes its file)."""
+        with transaction.atomic():
+            if not Transform.objects.filter(pk=self.pk, status=self.Status.RENDERING).update(
+                status=self.Status.SUBMITTED, submitted_at=timezone.now(), lease_until=None, error="",
+            ):
+                return False
+            song = self.songs.get(variant=0)
+            Song.objects.filter(pk=song.pk, status=Song.Status.PENDING).update(status=Song.Status.DOWNLOADING)
+            return song.store_audio(name, audio_format, duration, peaks)
+
+    def offer_mix(self, name: str, duration: float, peaks: list[float]) -> "Upload":
+        """Send the stored mix (its own copy, `name`) to the music service as an upload, after
+        the commit, so the song can be extended, inpainted or covered like one it made."""
+        with transaction.atomic():
+            upload = Upload.objects.create(
+                project_id=self.project_id, created_by_id=self.created_by_id, title=self.title or "Arrangement",
+                audio=name, audio_format="mp3", duration=round(duration, 3), peaks=peaks,
+            )
+            Transform.objects.filter(pk=self.pk).update(mix_upload=upload)
+            transaction.on_commit(lambda: queue.send_upload(upload.pk))
+        return upload
+
+    @property
+    def mix_upload_id_upstream(self) -> str:
+        """What the music service calls this render's mix ("" until it has taken it)."""
+        mix = self.mix_upload if self.mix_upload_id else None
+        return mix.audio_upload_id if mix is not None and mix.status == Upload.Status.READY else ""
 
     def adopt(self, job_ids: list[str], first_poll: float) -> bool:
         """A create recorded as UNKNOWN called back: it did start, so its variants are tracked."""
@@ -1306,3 +1401,179 @@ class GuestLink(ShareLink):
 
     def get_absolute_url(self) -> str:
         return reverse("teams:guest_song", args=[self.token])
+
+
+class ArrangementError(ValueError):
+    """An arrangement that cannot be mixed as it stands; the message is shown to musicians."""
+
+
+class Arrangement(models.Model):
+    """Regions of a project's finished songs, in order on one lane, with crossfades between
+    them: riffweb mixes them into a new song of the project (Transform.Mode.ARRANGEMENT)."""
+
+    MAX_REGIONS = 20
+    MIN_REGION_SECONDS = 0.5
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="arrangements")
+    name = models.CharField(max_length=120, validators=[single_line])
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("studio:arrangement_detail", args=[self.pk])
+
+    @property
+    def max_seconds(self) -> float:
+        return float(settings.RIFFWEB_AUDIO_MAX_SECONDS)
+
+    def lane(self) -> list["Region"]:
+        return list(self.regions.select_related("song", "song__transform").order_by("position", "pk"))
+
+    def length(self, regions=None) -> float:
+        """Seconds of the mix: every region's length, less each crossfade's overlap."""
+        regions = self.lane() if regions is None else regions
+        return sum(r.length for r in regions) - sum(r.crossfade for r in regions[1:])
+
+    def problems(self, regions=None) -> list[str]:
+        """Why this arrangement cannot be mixed as it stands ([] when it can)."""
+        regions = self.lane() if regions is None else regions
+        found = [] if regions else ["Add a region first."]
+        if len(regions) > self.MAX_REGIONS:
+            found.append(f"An arrangement holds at most {self.MAX_REGIONS} regions.")
+        for number, region in enumerate(regions, 1):
+            found += [f"Region {number}: {p}" for p in region.problems()]
+            if number > 1 and region.crossfade >= min(region.length, regions[number - 2].length):
+                found.append(f"Region {number}: the crossfade must be shorter than this region and the one before it.")
+        if regions and self.length(regions) > self.max_seconds:
+            found.append(f"The mix would be {self.length(regions):.0f} seconds long; the limit is "
+                         f"{self.max_seconds:.0f}.")
+        return found
+
+    def snapshot(self) -> list[dict]:
+        """The regions as a render keeps them; raises ArrangementError when they cannot be mixed."""
+        regions = self.lane()
+        if problems := self.problems(regions):
+            raise ArrangementError(" ".join(problems))
+        return [{"song": r.song_id, "title": r.song.display_title, "variant": r.song.variant_label,
+                 "tags": r.song.tags, "start": r.start, "end": r.end, "crossfade": r.crossfade if i else 0.0}
+                for i, r in enumerate(regions)]
+
+    def add_region(self, song: "Song", start: float, end: float, crossfade: float = 0.0) -> "Region":
+        """A region at the end of the lane; raises ArrangementError (nothing saved) when it does not fit."""
+        position = (self.regions.aggregate(top=models.Max("position"))["top"] or 0) + 1
+        region = Region(arrangement=self, song=song, start=start, end=end, crossfade=crossfade, position=position)
+        if problems := region.problems():
+            raise ArrangementError(" ".join(problems))
+        if self.regions.count() >= self.MAX_REGIONS:
+            raise ArrangementError(f"An arrangement holds at most {self.MAX_REGIONS} regions.")
+        region.save()
+        return region
+
+    def move(self, region: "Region", step: int) -> None:
+        """Swap a region with its neighbour before (-1) or after (+1) it on the lane."""
+        lane = self.lane()
+        index = next(i for i, r in enumerate(lane) if r.pk == region.pk)
+        if 0 <= index + step < len(lane):
+            lane[index], lane[index + step] = lane[index + step], lane[index]
+        with transaction.atomic():
+            for position, row in enumerate(lane, 1):
+                if row.position != position:
+                    Region.objects.filter(pk=row.pk).update(position=position)
+
+
+class Region(models.Model):
+    """A stretch of one finished song on an arrangement's lane; `crossfade` overlaps it with
+    the region before it (seconds, equal-power)."""
+
+    arrangement = models.ForeignKey(Arrangement, on_delete=models.CASCADE, related_name="regions")
+    song = models.ForeignKey(Song, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveIntegerField(default=0)
+    start = models.FloatField(help_text="seconds")
+    end = models.FloatField(help_text="seconds")
+    crossfade = models.FloatField(default=0.0, help_text="seconds")
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+    def problems(self) -> list[str]:
+        song, found = self.song, []
+        if song.project_id != self.arrangement.project_id or song.deleted_at is not None:
+            found.append("pick a song of this project.")
+        elif not song.is_playable or not song.duration:
+            found.append(f"“{song.display_title}” has no audio yet.")
+        elif not 0 <= self.start < self.end <= song.duration + 0.001:
+            found.append(f"pick a start and end inside “{song.display_title}” (0–{song.duration:.2f} s).")
+        elif self.length < Arrangement.MIN_REGION_SECONDS:
+            found.append(f"a region lasts at least {Arrangement.MIN_REGION_SECONDS} seconds.")
+        if not 0 <= self.crossfade < 60:
+            found.append("a crossfade lasts 0 to 60 seconds.")
+        return found
+
+    def change(self, start: float, end: float, crossfade: float) -> None:
+        """New bounds; raises ArrangementError (nothing saved) when they do not fit the song."""
+        self.start, self.end, self.crossfade = start, end, crossfade
+        if problems := self.problems():
+            self.refresh_from_db()
+            raise ArrangementError(" ".join(problems))
+        self.save(update_fields=["start", "end", "crossfade"])
+
+
+class Palette(models.Model):
+    """A project's named set of style tags, sound prompts and slider values, to fill any mode's
+    form with one click."""
+
+    # The form fields a palette keeps (those of Transform.PARAMETER_FIELDS that describe a sound).
+    FIELDS = ("tags", "prompts", "lyrics_strength", "sound_prompt_strength", "weirdness", "cover_strength",
+              "variation_strength")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="palettes")
+    name = models.CharField(max_length=80, validators=[single_line])
+    tags = models.CharField(max_length=500, blank=True)
+    # As Transform.prompts: [{"text", "strength", "start", "end"}], at most three.
+    prompts = models.JSONField(default=list, blank=True)
+    lyrics_strength = models.FloatField(null=True, blank=True)
+    sound_prompt_strength = models.FloatField(null=True, blank=True)
+    weirdness = models.FloatField(null=True, blank=True)
+    cover_strength = models.FloatField(null=True, blank=True)
+    variation_strength = models.FloatField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("studio:palette_detail", args=[self.pk])
+
+    def change(self, name: str, **values) -> None:
+        self.name = name
+        for field in self.FIELDS:
+            setattr(self, field, values.get(field))
+        self.save(update_fields=["name", *self.FIELDS])
+
+    def form_initial(self) -> dict:
+        """What the palette fills in a mode form, by the form's field names (unset values are
+        left as the form has them), and the palette's id for the request to keep."""
+        initial = {name: getattr(self, name) for name in self.FIELDS
+                   if name != "prompts" and getattr(self, name) not in (None, "")}
+        for n, prompt in enumerate(self.prompts or [], 1):
+            initial |= {f"prompt_{n}": prompt.get("text", ""), f"prompt_{n}_strength": prompt.get("strength"),
+                        f"prompt_{n}_start": prompt.get("start"), f"prompt_{n}_end": prompt.get("end")}
+        return initial | {"palette": self.pk}

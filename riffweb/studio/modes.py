@@ -172,7 +172,7 @@ class SourceTransformForm(LyricsMixin, TransformForm):
         super().__init__(*args, **kwargs)
         self.mode, self.source, duration = mode, source, source.duration
         self.duration = duration
-        keep = {"idempotency_key", "model", "seed", *TRANSFORM_TEXT[mode], *SLIDERS}
+        keep = {"idempotency_key", "palette", "model", "seed", *TRANSFORM_TEXT[mode], *SLIDERS}
         keep |= {Mode.EXTEND: {"extend_at"}, Mode.INPAINT: {"replace_start", "replace_end"}}.get(mode, set())
         if mode != Mode.COVER:  # how faithfully a cover follows its source: nothing else has one
             keep.discard("cover_strength")

@@ -7,6 +7,7 @@ upload templates; the context those templates need is built here, once.
 import uuid
 
 from django.conf import settings
+from django.http import Http404
 from django.urls import reverse
 
 from riffweb.review import feeds
@@ -67,6 +68,24 @@ def _refined(request) -> dict:
     return {name: value for name, value in written.items() if value}
 
 
+def _paletted(request, project) -> dict:
+    """Initial data from ?palette=<id>: one of this project's palettes, applied with one click."""
+    pk = request.GET.get("palette", "")
+    if not pk.isascii() or not pk.isdigit():
+        return {}
+    palette = access.get_palette_for(request.user, int(pk))
+    if palette.project_id != project.pk:
+        raise Http404("No such palette in this project.")
+    return palette.form_initial()
+
+
+def palettes_context(request, project, page_url: str, can_edit: bool) -> dict:
+    """The palettes offered beside a mode form (to editors, who are the ones who send it)."""
+    if not can_edit:
+        return {"palettes": None}
+    return {"palettes": list(project.palettes.all()), "palette_next": page_url}
+
+
 def _picked_range(request) -> dict:
     """Initial inpaint range from ?replace_start=&replace_end= (the lyric lines a musician
     picked, or a comment's region), or extend point from ?extend_at= (a comment's moment);
@@ -115,7 +134,7 @@ def generation_context(request, project, membership, mode=None, form=None, creat
     if form is None and mode == UPLOAD:
         form = UploadForm()
     elif form is None:
-        initial = _reused(request) | _refined(request) | new_key()
+        initial = _reused(request) | _refined(request) | _paletted(request, project) | new_key()
         form = FORMS[mode](dialect=settings.RIFFWEB_UPSTREAM_DIALECT, initial=initial)
     mode_tabs = tabs([*GENERATION_MODES, UPLOAD])
     if mode == UPLOAD:
@@ -124,7 +143,7 @@ def generation_context(request, project, membership, mode=None, form=None, creat
         action = reverse("studio:professional_create", args=[project.pk])
     else:
         action = reverse("studio:generate", args=[project.pk, mode])
-    return {
+    return palettes_context(request, project, project.get_absolute_url(), membership.can_edit) | {
         "project": project, "membership": membership, "mode": mode, "form": form, "created": created,
         "action": action, "tabs": mode_tabs, "tabs_label": "Modes",
         "mode_reason": next(t["reason"] for t in mode_tabs if t["mode"] == mode),
@@ -139,6 +158,20 @@ def source_ready_reason(source) -> str:
         return ""
     if not source.is_playable:
         return "This song has not finished, so it cannot be transformed yet."
+    if source.transform.mode == Transform.Mode.ARRANGEMENT and not source.upstream_id:
+        return mix_reason(source.transform)
+    return ""
+
+
+def mix_reason(render: Transform) -> str:
+    """Why a rendered arrangement cannot be transformed yet: the music service must have its mix."""
+    mix = render.mix_upload if render.mix_upload_id else None
+    if mix is None:
+        return "This mix has not been sent to the music service; render the arrangement again."
+    if mix.status in {Upload.Status.PENDING, Upload.Status.PROCESSING}:
+        return "This mix is on its way to the music service; reload the page in a moment to transform it."
+    if mix.status != Upload.Status.READY:
+        return f"The music service did not take this mix: {mix.error or mix.get_status_display().lower()}"
     return ""
 
 
@@ -149,16 +182,17 @@ def source_context(request, source, project, mode=None, form=None, created=None)
     if form is None:
         form = SourceTransformForm(
             mode=mode, source=source, dialect=settings.RIFFWEB_UPSTREAM_DIALECT,
-            initial=_reused(request) | _picked_range(request) | new_key(),
+            initial=_reused(request) | _picked_range(request) | _paletted(request, project) | new_key(),
         )
     mode_tabs = tabs(TRANSFORM_MODES)
     name = "studio:upload_transform" if isinstance(source, Upload) else "studio:song_transform"
-    return {
+    can_edit = access.can(request.user, project.pk, "edit")
+    return palettes_context(request, project, source.get_absolute_url(), can_edit) | {
         "source": source, "project": project, "mode": mode, "form": form, "created": created,
         "tabs": mode_tabs, "tabs_label": "Transforms",
         "mode_reason": next(t["reason"] for t in mode_tabs if t["mode"] == mode),
         "mode_description": DESCRIPTIONS[mode], "source_reason": source_ready_reason(source),
-        "can_edit": access.can(request.user, project.pk, "edit"),
+        "can_edit": can_edit,
         "action": reverse(name, args=[source.pk, mode]),
         "source_kind": "upload" if isinstance(source, Upload) else "song",
         "answering": feeds.answering(request, source),
@@ -194,8 +228,7 @@ def song_files_context(song) -> dict:
     where the music service has no such download, else its kept file's state; `preparing`
     keeps the part polling until every asked-for file is ready or failed."""
     offers = [
-        {"kind": kind, "label": label,
-         "reason": dialects.reason(f"download_{kind}") or ("" if song.is_playable else "The song has no audio yet.")}
+        {"kind": kind, "label": label, "reason": dialects.reason(f"download_{kind}") or _file_reason(song)}
         for kind, label in (("wav", "WAV"), ("stems", "stems (zip)"))
     ]
     # No query where nothing can be asked for (dialect A, or no audio yet).
@@ -206,10 +239,20 @@ def song_files_context(song) -> dict:
         f.status == SongFile.Status.PREPARING for f in kept.values())}
 
 
+def _file_reason(song) -> str:
+    if not song.is_playable:
+        return "The song has no audio yet."
+    if song.transform.mode == Transform.Mode.ARRANGEMENT:  # the service has no such file of it
+        return "riffweb mixed this song itself; its download is the only file of it."
+    return ""
+
+
 def sent_parameters(transform: Transform, source=None) -> list[dict]:
     """The request's sliders and sound prompts exactly as its create call carries them, in the
     API's own units for the request's dialect ([] when that dialect cannot send it). `source`:
     the request's source song or upload when the page has already loaded it."""
+    if transform.mode == Transform.Mode.ARRANGEMENT:  # mixed here: no create call to show
+        return []
     if isinstance(source, Upload):
         transform.source_upload = source
     elif source is not None:
@@ -243,6 +286,8 @@ def visible_source(user, transform: Transform):
 
 def reuse_url(transform: Transform) -> str:
     """The form that made this request, prefilled with its settings ("" when its source is gone)."""
+    if transform.mode == Transform.Mode.ARRANGEMENT:
+        return transform.arrangement.get_absolute_url() if transform.arrangement_id else ""
     if transform.mode in GENERATION_MODES:
         url = reverse("studio:project_detail", args=[transform.project_id])
     elif transform.source_song_id:

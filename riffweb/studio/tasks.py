@@ -1,5 +1,6 @@
 """Background work that fetches audio into our storage: uploads given as a link, and a finished
 song's WAV or stems when a musician asks. Fetch through the SSRF-safe fetcher, check, store.
+Also the arranger's render, which makes audio here from the project's own songs (no upstream call).
 
 The web request never fetches a URL a musician typed; this django-q2 task does, through
 riffweb.upstream.fetch (http(s) only, public addresses only, redirects re-checked, a byte cap
@@ -9,14 +10,17 @@ and a deadline), then hands the stored copy to the upstream pipeline like a file
 import logging
 import tempfile
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from riffweb import audio, queue
-from riffweb.studio.models import SongFile, Upload
+from riffweb import audio, media, mixing, queue
+from riffweb.studio.models import Failure, Song, SongFile, Transform, Upload
 from riffweb.upstream import client as upstream
 from riffweb.upstream.fetch import FetchError, fetch_to_file
 from riffweb.upstream.models import UpstreamState
@@ -24,6 +28,8 @@ from riffweb.upstream.tracker import upstream_is_local
 
 log = logging.getLogger(__name__)
 FETCH_DEADLINE = 45.0  # under the cluster's task timeout (Q_CLUSTER["timeout"], 60 s)
+RENDER_LEASE = timedelta(seconds=90)  # past the cluster's task timeout: a live render keeps its claim
+MAX_RENDER_ATTEMPTS = 3  # a mix that crashed or timed out its worker this often ends instead of looping
 
 
 def enqueue_fetch(upload_id: int) -> None:
@@ -118,3 +124,49 @@ def song_file_failure(exc: Exception) -> str:
     if isinstance(exc, audio.AudioError):
         return f"The music service sent a file we did not take. {exc}"
     return f"We could not fetch the file: {exc}"
+
+
+def render_arrangement(transform_id: int) -> str:
+    """Mix an arrangement's regions (as its render kept them) into the render's song.
+
+    Safe to run twice: a claim with a lease, and the song is stored only while the claim holds.
+    Each region's song is decoded when its turn comes, through the same admission and length
+    cap as any audio, so memory follows one song plus the mix, which the arranger caps.
+    """
+    render = Transform.objects.claim_render(transform_id, timezone.now(), RENDER_LEASE)
+    if render is None:
+        return "not due"
+    if render.attempts > MAX_RENDER_ATTEMPTS:
+        render.fail_submission(Failure.MIX, "the mix stopped its worker on every attempt")
+        return "failed"
+    songs = Song.objects.in_bulk([region["song"] for region in render.regions])
+    try:
+        samples = mixing.mix(_parts(render.regions, songs))
+        data = audio.encode_mp3(samples, mixing.RATE)
+        checked = audio.check(data, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+    except (audio.AudioError, _GoneSource, OSError) as exc:  # OSError: a source's file gone from storage
+        reason = "" if isinstance(exc, OSError) else str(exc)
+        render.fail_submission(Failure.MIX, repr(exc), reason=reason)
+        return "failed"
+    song = render.songs.get(variant=0)
+    song.audio.save(f"{song.pk}-arrangement.mp3", ContentFile(data), save=False)
+    if not render.store_render(song.audio.name, "mp3", checked.duration, checked.peaks):
+        song.audio.storage.delete(song.audio.name)
+        return "lost claim"
+    render.offer_mix(default_storage.save(f"uploads/mix-{song.pk}.mp3", ContentFile(data)), checked.duration,
+                     checked.peaks)
+    return "rendered"
+
+
+class _GoneSource(Exception):
+    """A region's song lost its audio after the render was asked for."""
+
+
+def _parts(regions: list[dict], songs: dict):
+    for region in regions:
+        song = songs.get(region["song"])
+        if song is None or not song.is_playable:
+            raise _GoneSource(f"“{region['title']}” has no audio any more")
+        with media.local_copy(song.audio) as path:
+            decoded = audio.decode(path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
+        yield mixing.Part(decoded.samples, decoded.sample_rate, region["start"], region["end"], region["crossfade"])

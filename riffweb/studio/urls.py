@@ -1,6 +1,6 @@
 from django.urls import path
 
-from riffweb.studio import lyrics_views, mode_views, views
+from riffweb.studio import arranger_views, lyrics_views, mode_views, palette_views, views
 
 app_name = "studio"
 urlpatterns = [
@@ -24,6 +24,14 @@ urlpatterns = [
     path("songs/<int:pk>/files/<str:kind>/", views.song_file, name="song_file"),
     path("songs/<int:pk>/files/<str:kind>/ask/", views.song_file_ask, name="song_file_ask"),
     path("songs/<int:pk>/transform/<str:mode>/", mode_views.song_transform, name="song_transform"),
+    path("projects/<int:pk>/arrangements/", arranger_views.arrangement_create, name="arrangement_create"),
+    path("arrangements/<int:pk>/", arranger_views.arrangement_detail, name="arrangement_detail"),
+    path("arrangements/<int:pk>/regions/", arranger_views.region_add, name="region_add"),
+    path("arrangements/<int:pk>/regions/<int:region_pk>/", arranger_views.region_change, name="region_change"),
+    path("arrangements/<int:pk>/render/", arranger_views.arrangement_render, name="arrangement_render"),
+    path("projects/<int:pk>/palettes/", palette_views.palette_create, name="palette_create"),
+    path("palettes/<int:pk>/", palette_views.palette_detail, name="palette_detail"),
+    path("palettes/<int:pk>/delete/", palette_views.palette_delete, name="palette_delete"),
     path("uploads/<int:pk>/", views.upload_detail, name="upload_detail"),
     path("uploads/<int:pk>/audio/", views.upload_audio, name="upload_audio"),
     path("uploads/<int:pk>/transform/<str:mode>/", mode_views.upload_transform, name="upload_transform"),

@@ -65,7 +65,8 @@ def project_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     uploads = project.uploads.filter(deleted_at__isnull=True)[:RECENT_REQUESTS]
     songs = [song for transform in transforms for song in transform.songs.all()]
     editable = {project.pk} if membership.can_edit else set()
-    context |= cards_context(songs, editable) | {"transforms": transforms, "uploads": uploads}
+    context |= cards_context(songs, editable) | {"transforms": transforms, "uploads": uploads,
+                                                 "arrangements": project.arrangements.all()[:RECENT_REQUESTS]}
     return render(request, "studio/project_detail.html", context)
 
 

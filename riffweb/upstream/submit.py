@@ -65,7 +65,8 @@ def build_request(transform: Transform) -> upstream.Request:
         replace_end=transform.replace_end,
         riff_id=source.upstream_id if source else "",
         source_style=source.tags if source else "",
-        audio_upload_id=transform.source_upload.audio_upload_id if transform.source_upload else "",
+        audio_upload_id=(transform.source_upload.audio_upload_id if transform.source_upload
+                         else source.transform.mix_upload_id_upstream if source else ""),
     )
     if callbacks_enabled():
         req.reply_url = callbacks.reply_url(transform)
@@ -77,7 +78,8 @@ def submit_transform(transform_id: int) -> str:
     transform = Transform.objects.claim_for_submit(transform_id, timezone.now(), SUBMIT_LEASE)
     if transform is None:
         return "not due"
-    if transform.source_song_id and not transform.source_song.upstream_id:
+    source = transform.source_song
+    if source and not source.upstream_id and not source.transform.mix_upload_id_upstream:
         transform.fail_submission(Failure.SOURCE, "source song has no upstream id")
         return "failed"
     try:

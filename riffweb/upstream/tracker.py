@@ -496,6 +496,8 @@ def reconcile(now=None) -> list[int]:
     Song.objects.time_out(now - timedelta(seconds=settings.RIFFWEB_UPSTREAM_DEADLINE))
     Song.objects.filter(status=Song.Status.RUNNING, next_poll_at__isnull=True).poll_now(now)
     Song.objects.poison_downloads(now, MAX_DOWNLOAD_ATTEMPTS)
+    for render in Transform.objects.lost_renders(now, QUEUED_GRACE):  # riffweb's own mixes
+        queue.render_arrangement(render)
     return Transform.objects.due(now, QUEUED_GRACE)
 
 

@@ -25,8 +25,8 @@ def test_many_relatives_cost_no_more_queries_than_one(owner_client, project, own
         cover_of(parent, owner)
     page = owner_client.get(first.get_absolute_url()).content.decode()
     assert page.count("family-request") == 6
-    # 15: session, user, song, rights (twice), variants, the service's state (a variant is
+    # 16: session, user, song, rights (twice), variants, the service's state (a variant is
     # unfinished), the family's ancestor, per generation the requests made from it and then
     # their songs (none below the last), the song's comments and the top bar's unread count; and
-    # for an editor, the project's playlists to add to.
-    assert queries_for(owner_client, first) == with_one_cover <= 15
+    # for an editor, the project's playlists to add to and its palettes beside the form.
+    assert queries_for(owner_client, first) == with_one_cover <= 16
