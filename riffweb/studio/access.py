@@ -162,7 +162,7 @@ def get_arrangement_for(user, pk: int, need: Need = "view") -> Arrangement:
     arrangement = Arrangement.objects.select_related("project").filter(pk=pk).first()
     if arrangement is None:
         raise Http404("No such arrangement.")
-    _check(user, arrangement.project_id, need)
+    check_role(user, arrangement.project_id, need)
     return arrangement
 
 
@@ -180,7 +180,7 @@ def get_palette_for(user, pk: int, need: Need = "view") -> Palette:
     palette = Palette.objects.select_related("project").filter(pk=pk).first()
     if palette is None:
         raise Http404("No such palette.")
-    _check(user, palette.project_id, need)
+    check_role(user, palette.project_id, need)
     return palette
 
 
