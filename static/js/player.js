@@ -1,7 +1,11 @@
 // The waveform player: wavesurfer.js drawing peaks riffweb computed from its stored audio, so a
-// long song draws at once. Play/pause, seek, zoom, a time read-out, the space bar; A/B between
-// variants at the same playhead; and choosing *where* a transform acts: a click sets the extend
-// point, a dragged region sets the inpaint range, both kept in step with the form's fields.
+// long song draws at once. Play/pause, seek, zoom, a time read-out; a loop (drag across the
+// waveform, or a section), speed with the pitch kept, nudges of 5 s or a bar; A/B between
+// variants at the same playhead, keeping the loop and speed; keyboard shortcuts (`?` lists them);
+// and choosing *where* a transform acts: a click sets the extend point, and the dragged range is
+// both the loop and the inpaint range, kept in step with the form's fields.
+//
+// Other scripts drive it through window.riffwebPlayer: loop(start, end), loopOff(), seek(t).
 
 import WaveSurfer from "wavesurfer.js";
 import RegionsPlugin from "wavesurfer.js/regions";
@@ -52,9 +56,37 @@ function setUpPlayer(el) {
   ws.on("interaction", (at) => { active = player; onWaveformClick(player, at); });
   button.addEventListener("click", () => { active = player; ws.playPause(); });
   el.querySelector("[data-zoom]").addEventListener("input", (event) => ws.zoom(Number(event.target.value)));
-  const player = { el, ws, regions, key: el.dataset.key, stopDragSelection: null };
-  regions.on("region-created", (region) => onRegionChanged(player, region, true));
-  regions.on("region-updated", (region) => onRegionChanged(player, region, false));
+  const player = {
+    el, ws, regions, key: el.dataset.key, label: el.dataset.label,
+    range: null, // the region that is both the loop and the inpaint range
+    marker: null, // the extend point
+    looping: false,
+    bar: Number(el.dataset.bpm) > 0 ? 240 / Number(el.dataset.bpm) : null, // a 4/4 bar in seconds
+  };
+  regions.on("region-created", (region) => onRegionChanged(player, region));
+  regions.on("region-updated", (region) => onRegionChanged(player, region));
+  regions.on("region-removed", (region) => {
+    if (region === player.range) { player.range = null; setLooping(player, false); }
+  });
+  ws.on("timeupdate", (at) => keepInLoop(player, at));
+  ws.on("finish", () => {
+    if (player.looping && player.range) { ws.setTime(player.range.start); ws.play(); }
+  });
+  // Drag anywhere to choose a range: it loops, and fills the inpaint form when one is open.
+  regions.enableDragSelection({ color: RANGE_COLOR });
+  media.preservesPitch = true;
+  el.querySelector("[data-loop]").addEventListener("click", () => { active = player; toggleLoop(player); });
+  el.querySelector("[data-speed]").addEventListener("change", (event) => setSpeed(player, Number(event.target.value)));
+  el.querySelectorAll("[data-nudge]").forEach((b) => b.addEventListener("click", () => nudge(player, Number(b.dataset.nudge))));
+  el.querySelectorAll("[data-nudge-bars]").forEach((b) => {
+    b.hidden = !player.bar;
+    b.addEventListener("click", () => nudge(player, Number(b.dataset.nudgeBars) * player.bar));
+  });
+  el.querySelectorAll("[data-sections] li").forEach((item) => {
+    const start = Number(item.dataset.start), end = Number(item.dataset.end);
+    item.querySelector("[data-section-seek]").addEventListener("click", () => { active = player; seek(player, start); });
+    item.querySelector("[data-section-loop]").addEventListener("click", () => { active = player; loop(player, start, end); });
+  });
   players.set(player.key, player);
   if (!active) active = player;
   showTime();
@@ -66,6 +98,7 @@ function setUpPlayer(el) {
 const formFor = (player) =>
   document.querySelector(`[data-waveform-for="${player.key}"] form`);
 const field = (form, name) => form?.elements.namedItem(name);
+const RANGE_COLOR = "rgba(91, 60, 196, 0.25)";
 const round = (x) => (Math.round(x * 10) / 10).toFixed(1);
 
 function setField(input, value) {
@@ -82,47 +115,125 @@ function onWaveformClick(player, at) {
 }
 
 function drawExtendPoint(player, at) {
-  player.regions.clearRegions();
+  player.marker?.remove();
+  player.marker = null;
   if (Number.isFinite(at) && at > 0) {
-    player.regions.addRegion({ start: at, color: css("--danger") || "#b42318", drag: false, content: "extend" });
+    syncing = true;
+    try {
+      player.marker = player.regions.addRegion({ start: at, color: css("--danger") || "#b42318", drag: false, content: "extend" });
+    } finally {
+      syncing = false;
+    }
   }
 }
 
-let syncing = false;
-function onRegionChanged(player, region, created) {
-  if (syncing) return;
+let syncing = false; // set while this script moves regions itself, so it does not echo
+function onRegionChanged(player, region) {
+  if (syncing || region === player.marker || region.end <= region.start) return;
+  if (region !== player.range) {
+    // A fresh drag replaces the range, and starts looping it.
+    player.range?.remove();
+    player.range = region;
+    setLooping(player, true);
+  }
+  fillInpaintFields(player);
+}
+
+function fillInpaintFields(player) {
   const form = formFor(player);
   const start = field(form, "replace_start"), end = field(form, "replace_end");
-  if (!start || !end || region.end === region.start) return;
-  if (created) {
-    for (const other of player.regions.getRegions()) if (other !== region) other.remove();
-  }
-  setField(start, region.start);
-  setField(end, region.end);
+  if (!start || !end || !player.range) return;
+  setField(start, player.range.start);
+  setField(end, player.range.end);
 }
 
-function drawInpaintRange(player) {
-  const form = formFor(player);
-  const start = Number(field(form, "replace_start")?.value);
-  const end = Number(field(form, "replace_end")?.value);
-  const region = player.regions.getRegions().find((r) => r.end > r.start);
-  const valid = field(form, "replace_start").value !== "" && field(form, "replace_end").value !== "" && end > start;
+// Moves (or draws, or with end <= start removes) the range without echoing into the form.
+function drawRange(player, start, end) {
   syncing = true;
   try {
-    if (!valid) { region?.remove(); return; }
-    if (region) region.setOptions({ start, end });
-    else player.regions.addRegion({ start, end, color: "rgba(91, 60, 196, 0.25)", drag: true, resize: true });
+    if (!(Number.isFinite(start) && Number.isFinite(end) && end > start)) { player.range?.remove(); return; }
+    if (player.range) player.range.setOptions({ start, end });
+    else player.range = player.regions.addRegion({ start, end, color: RANGE_COLOR, drag: true, resize: true });
   } finally {
     syncing = false;
   }
 }
 
+function drawInpaintRange(player) {
+  const form = formFor(player);
+  const start = field(form, "replace_start").value, end = field(form, "replace_end").value;
+  drawRange(player, start === "" ? NaN : Number(start), end === "" ? NaN : Number(end));
+}
+
+// --- the loop, speed and nudges ---------------------------------------------------------------
+
+function setLooping(player, on) {
+  player.looping = Boolean(on && player.range);
+  const button = player.el.querySelector("[data-loop]");
+  button.setAttribute("aria-pressed", String(player.looping));
+  player.el.classList.toggle("looping", player.looping);
+  if (player.looping) {
+    const at = player.ws.getCurrentTime();
+    if (at < player.range.start || at >= player.range.end) player.ws.setTime(player.range.start);
+  }
+}
+
+// Checked on every animation frame while playing, so the jump back is within a frame of the end.
+function keepInLoop(player, at) {
+  if (!player.looping || !player.range || !player.ws.isPlaying()) return;
+  if (at >= player.range.end || at < player.range.start - 0.5) player.ws.setTime(player.range.start);
+}
+
+function toggleLoop(player) {
+  if (!player.range) {
+    // No range yet: loop the four bars (or 8 s) from the playhead.
+    const at = player.ws.getCurrentTime();
+    const span = player.bar ? 4 * player.bar : 8;
+    setRange(player, at, Math.min(at + span, duration(player)));
+  }
+  setLooping(player, !player.looping);
+}
+
+const duration = (player) => player.ws.getDuration() || Number(player.el.dataset.duration) || 0;
+
+function setRange(player, start, end) {
+  drawRange(player, Math.max(0, start), Math.min(end, duration(player)));
+  fillInpaintFields(player);
+}
+
+function loop(player, start, end) {
+  setRange(player, start, end);
+  setLooping(player, true);
+}
+
+function seek(player, at) {
+  player.ws.setTime(Math.max(0, Math.min(at, duration(player))));
+}
+
+function nudge(player, seconds) {
+  active = player;
+  seek(player, player.ws.getCurrentTime() + seconds);
+}
+
+function setSpeed(player, rate) {
+  if (!(rate >= 0.5 && rate <= 2)) return;
+  player.ws.setPlaybackRate(rate, true); // true: keep the pitch (preservesPitch)
+  player.el.querySelector("[data-speed]").value = String(rate);
+}
+
+// `[` and `]`: one end of the range at the playhead, the other kept (or the song's end/start).
+function setLoopEnd(player, which) {
+  const at = player.ws.getCurrentTime();
+  const start = which === "start" ? at : (player.range?.start ?? 0);
+  const end = which === "end" ? at : (player.range?.end ?? duration(player));
+  if (end > start) setRange(player, start, end);
+}
+
 // Called when the player starts and whenever htmx swaps the transform form (another tab).
 function syncForm(player) {
   const form = formFor(player);
-  player.stopDragSelection?.();
-  player.stopDragSelection = null;
-  player.regions.clearRegions();
+  player.marker?.remove();
+  player.marker = null;
   player.el.classList.remove("choose-point", "choose-range");
   if (!form) return;
   const extend = field(form, "extend_at");
@@ -135,8 +246,9 @@ function syncForm(player) {
   }
   if (field(form, "replace_start") && field(form, "replace_end")) {
     player.el.classList.add("choose-range");
-    player.stopDragSelection = player.regions.enableDragSelection({ color: "rgba(91, 60, 196, 0.25)" });
-    drawInpaintRange(player);
+    // A form that arrives empty takes the range already chosen (the loop); one with a range shows it.
+    if (field(form, "replace_start").value === "" && player.range) fillInpaintFields(player);
+    else drawInpaintRange(player);
     for (const name of ["replace_start", "replace_end"]) {
       field(form, name).addEventListener("input", (event) => {
         if (event.isTrusted) drawInpaintRange(player);
@@ -147,14 +259,22 @@ function syncForm(player) {
 
 // --- A/B: the variants of a request side by side, one control to switch at the same moment ---
 
-function switchAB(group) {
+// The next variant, or the one labelled `label`; it takes over the loop and the speed, so the
+// same bars of both variants can be compared back to back.
+function switchAB(group, label) {
   const list = [...group.querySelectorAll("[data-player]")].map((el) => players.get(el.dataset.key)).filter(Boolean);
   if (list.length < 2) return;
   const playing = list.find((p) => p.ws.isPlaying());
   const from = playing || (list.includes(active) ? active : list[0]);
-  const to = list[(list.indexOf(from) + 1) % list.length];
+  const to = label ? list.find((p) => p.label === label) : list[(list.indexOf(from) + 1) % list.length];
+  if (!to || to === from) return;
   const at = from.ws.getCurrentTime();
   from.ws.pause();
+  setSpeed(to, from.ws.getPlaybackRate());
+  if (from.range) {
+    setRange(to, from.range.start, from.range.end);
+    setLooping(to, from.looping);
+  }
   to.ws.setTime(Math.min(at, to.ws.getDuration() || at));
   active = to;
   if (playing) to.ws.play();
@@ -168,14 +288,64 @@ document.addEventListener("click", (event) => {
   if (button) switchAB(button.closest("[data-ab-group]"));
 });
 
-// The space bar plays and pauses, except while typing or on a control that uses it.
+// --- keyboard: never while typing in a field ---------------------------------------------------
+
+const SHORTCUTS = [
+  ["Space", "Play or pause"],
+  ["← / →", "Back or forward 5 seconds"],
+  ["L", "Loop on or off (the dragged range, or four bars from the playhead)"],
+  ["[ / ]", "Set the loop's start or end at the playhead"],
+  ["A / B", "Switch to variant A or B at the same moment"],
+  ["?", "Show this list"],
+];
+
+let help = null;
+function showShortcuts() {
+  if (!help) {
+    // Built here rather than in each player's template: one list per page.
+    help = document.createElement("dialog");
+    help.className = "shortcuts";
+    help.setAttribute("aria-labelledby", "shortcuts-heading");
+    const heading = Object.assign(document.createElement("h2"), { id: "shortcuts-heading", textContent: "Keyboard shortcuts" });
+    const list = document.createElement("dl");
+    for (const [keys, what] of SHORTCUTS) {
+      list.append(Object.assign(document.createElement("dt"), { textContent: keys }),
+        Object.assign(document.createElement("dd"), { textContent: what }));
+    }
+    const close = Object.assign(document.createElement("button"), { type: "button", textContent: "Close" });
+    close.addEventListener("click", () => help.close());
+    help.append(heading, list, close);
+    document.body.append(help);
+  }
+  if (!help.open) help.showModal();
+}
+
+const abGroupOf = (player) => player.el.closest("[data-ab-group]");
+
 document.addEventListener("keydown", (event) => {
-  if (event.code !== "Space" || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.repeat && event.code === "Space") return;
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
   const target = event.target;
-  if (target.closest?.("input, textarea, select, button, a, [contenteditable]")) return;
+  if (target.closest?.("input, textarea, select, [contenteditable], dialog")) return;
   if (!active) return;
+  const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  const actions = {
+    " ": () => active.ws.playPause(),
+    ArrowLeft: () => nudge(active, -5),
+    ArrowRight: () => nudge(active, 5),
+    l: () => toggleLoop(active),
+    "[": () => setLoopEnd(active, "start"),
+    "]": () => setLoopEnd(active, "end"),
+    a: () => abGroupOf(active) && switchAB(abGroupOf(active), "A"),
+    b: () => abGroupOf(active) && switchAB(abGroupOf(active), "B"),
+    "?": showShortcuts,
+  };
+  // Space, Enter and arrows keep their own meaning on buttons and links.
+  if ((key === " " || key.startsWith("Arrow")) && target.closest?.("button, a")) return;
+  const action = actions[key];
+  if (!action) return;
   event.preventDefault();
-  active.ws.playPause();
+  action();
 });
 
 function setUp(root) {
@@ -191,3 +361,9 @@ function setUp(root) {
 document.addEventListener("htmx:load", (event) => setUp(event.target));
 setUp(document);
 window.riffwebPlayers = players; // for the browser tests and the console
+// A small API for other scripts (a region comment's "loop this"): it acts on the last player used.
+window.riffwebPlayer = {
+  loop: (start, end, key) => { const p = key ? players.get(key) : active; if (p) { active = p; loop(p, start, end); } },
+  loopOff: () => active && setLooping(active, false),
+  seek: (at) => active && seek(active, at),
+};
