@@ -90,7 +90,13 @@ function setUpPlayer(el) {
   players.set(player.key, player);
   if (!active) active = player;
   showTime();
-  syncForm(player);
+  whenReady(player, () => syncForm(player));
+}
+
+// Regions drawn before the audio's duration is known are clamped to nothing: wait for it.
+function whenReady(player, then) {
+  if (player.ws.getDuration() > 0) then();
+  else player.ws.once("ready", then);
 }
 
 // --- choosing where a transform acts --------------------------------------------------------
@@ -354,7 +360,7 @@ function setUp(root) {
   const form = root.matches?.("[data-waveform-for]") ? root : root.querySelector?.("[data-waveform-for]");
   if (form) {
     const player = players.get(form.dataset.waveformFor);
-    if (player) syncForm(player);
+    if (player) whenReady(player, () => syncForm(player));
   }
 }
 
