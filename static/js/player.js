@@ -70,7 +70,7 @@ function setUpPlayer(el) {
   });
   ws.on("timeupdate", (at) => keepInLoop(player, at));
   ws.on("finish", () => {
-    if (player.looping && player.range) { ws.setTime(player.range.start); ws.play(); }
+    if (player.looping && player.range) { moveTo(player, player.range.start); ws.play(); }
   });
   // Drag anywhere to choose a range: it loops, and fills the inpaint form when one is open.
   regions.enableDragSelection({ color: RANGE_COLOR });
@@ -180,14 +180,14 @@ function setLooping(player, on) {
   player.el.classList.toggle("looping", player.looping);
   if (player.looping) {
     const at = player.ws.getCurrentTime();
-    if (at < player.range.start || at >= player.range.end) player.ws.setTime(player.range.start);
+    if (at < player.range.start || at >= player.range.end) moveTo(player, player.range.start);
   }
 }
 
 // Checked on every animation frame while playing, so the jump back is within a frame of the end.
 function keepInLoop(player, at) {
   if (!player.looping || !player.range || !player.ws.isPlaying()) return;
-  if (at >= player.range.end || at < player.range.start - 0.5) player.ws.setTime(player.range.start);
+  if (at >= player.range.end || at < player.range.start - 0.5) moveTo(player, player.range.start);
 }
 
 function toggleLoop(player) {
@@ -213,7 +213,15 @@ function loop(player, start, end) {
 }
 
 function seek(player, at) {
-  player.ws.setTime(Math.max(0, Math.min(at, duration(player))));
+  moveTo(player, Math.max(0, Math.min(at, duration(player))));
+}
+
+// wavesurfer's setTime only *notes* a time while the media is mid-seek (readyState < 3) and that
+// note can be lost, so a quick second nudge would vanish: seek the media element itself.
+function moveTo(player, at) {
+  const media = player.ws.getMediaElement();
+  if (media.readyState >= HTMLMediaElement.HAVE_METADATA) media.currentTime = at;
+  else player.ws.setTime(at);
 }
 
 function nudge(player, seconds) {
@@ -281,7 +289,7 @@ function switchAB(group, label) {
     setRange(to, from.range.start, from.range.end);
     setLooping(to, from.looping);
   }
-  to.ws.setTime(Math.min(at, to.ws.getDuration() || at));
+  moveTo(to, Math.min(at, to.ws.getDuration() || at));
   active = to;
   if (playing) to.ws.play();
   group.querySelectorAll("[data-player]").forEach((el) => el.classList.toggle("ab-current", el === to.el));

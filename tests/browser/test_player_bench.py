@@ -49,6 +49,11 @@ def player(key: str, expression: str) -> str:
     return f"() => {{ const p = window.riffwebPlayers.get('{key}'); return {expression}; }}"
 
 
+def wait_for_time(page, key: str, target: float):
+    """The player's playhead reaches `target` (seeks land asynchronously on the media element)."""
+    page.wait_for_function(player(key, f"Math.abs(p.ws.getCurrentTime() - {target}) < 0.05"), timeout=5_000)
+
+
 def drag(page, touch: bool, x0: float, x1: float, y: float):
     """Press and drag: real touch events on the phone (via the DevTools protocol), the mouse otherwise."""
     if not touch:
@@ -66,7 +71,9 @@ def drag(page, touch: bool, x0: float, x1: float, y: float):
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_loop_ab_speed_shortcuts_and_sections(browser, live_server, owner, project, transactional_db, shots, size):
+def test_loop_ab_speed_shortcuts_sections_and_compose_lanes(browser, live_server, owner, project, transactional_db,
+                                                            settings, shots, size):
+    settings.RIFFWEB_UPSTREAM_DIALECT = "useapi"  # it takes time-ranged prompts: the Compose tab
     touch = size == "phone"
     viewport = {"width": 390, "height": 844} if touch else {"width": 1280, "height": 800}
     transform = make_request(project, owner)
@@ -134,23 +141,25 @@ def test_loop_ab_speed_shortcuts_and_sections(browser, live_server, owner, proje
         page.wait_for_function(player(key_b, "!p.ws.isPlaying()"))
         at = page.evaluate(player(key_b, "p.ws.getCurrentTime()"))
         page.keyboard.press("ArrowLeft")
-        assert page.evaluate(player(key_b, "p.ws.getCurrentTime()")) == pytest.approx(at - 5, abs=0.05)
+        wait_for_time(page, key_b, at - 5)
         page.keyboard.press("ArrowRight")
-        assert page.evaluate(player(key_b, "p.ws.getCurrentTime()")) == pytest.approx(at, abs=0.05)
+        wait_for_time(page, key_b, at)
         page.get_by_role("button", name="Back 1 bar").nth(1).click()
-        assert page.evaluate(player(key_b, "p.ws.getCurrentTime()")) == pytest.approx(at - 2, abs=0.05)
+        wait_for_time(page, key_b, at - 2)
 
         # [ and ] put the loop's ends at the playhead.
         page.locator("h1").click()
-        page.evaluate(player(key_b, "p.ws.setTime(3)"))
+        page.evaluate("() => window.riffwebPlayer.seek(3)")  # the API other scripts use
+        wait_for_time(page, key_b, 3)
         page.keyboard.press("[")
-        page.evaluate(player(key_b, "p.ws.setTime(7.5)"))
+        page.evaluate("() => window.riffwebPlayer.seek(7.5)")
+        wait_for_time(page, key_b, 7.5)
         page.keyboard.press("]")
         assert page.evaluate(player(key_b, "[p.range.start, p.range.end]")) == pytest.approx([3, 7.5], abs=0.05)
 
         # A switches back (paused: stays paused, same moment); space plays A.
         page.keyboard.press("a")
-        assert page.evaluate(player(key_a, "p.ws.getCurrentTime()")) == pytest.approx(7.5, abs=0.05)
+        wait_for_time(page, key_a, 7.5)
         page.keyboard.press("Space")
         page.wait_for_function(player(key_a, "p.ws.isPlaying()"))
         page.keyboard.press("Space")
@@ -194,6 +203,19 @@ def test_loop_ab_speed_shortcuts_and_sections(browser, live_server, owner, proje
         expect(page.get_by_label("Replace until (seconds)")).to_have_value("12.0")
         page.locator(".variants [data-player][data-ready]").nth(1).wait_for(timeout=30_000)
         page.wait_for_function(player(key_a, "p.range && p.range.start === 4 && p.range.end === 12"))
+
+        # Compose: the three prompts' parts are lanes of one timeline; drag lane 2's end to 60%.
+        page.goto(f"{live_server.url}{project.get_absolute_url()}?mode=compose")
+        lanes = page.locator("[data-timeline] [data-range-track]")
+        expect(lanes).to_have_count(3)
+        lane = lanes.nth(1)
+        lane.scroll_into_view_if_needed()
+        box = lane.bounding_box()
+        drag(page, touch, box["x"] + box["width"] - 2, box["x"] + box["width"] * 0.6, box["y"] + box["height"] / 2)
+        end_2 = page.locator("fieldset.prompt").nth(1).get_by_label("End")
+        assert float(end_2.input_value()) == pytest.approx(0.6, abs=0.03)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"] + 1
+        page.screenshot(path=shots / f"{size}-compose.png", full_page=True)
     finally:
         context.close()
     assert refused == [], "the page broke its Content-Security-Policy"
