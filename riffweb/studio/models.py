@@ -693,6 +693,10 @@ class Song(models.Model):
     # When each line is sung, as the service reported it: [{"text", "start", "end"}] in seconds,
     # checked by riffweb.upstream.client.timed_lyrics; [] when it said nothing usable.
     timed_lyrics = models.JSONField(default=list, blank=True)
+    # The song's tempo and its sections ([{"kind", "start", "end"}] in seconds) when the service
+    # reported them (riffweb.upstream.client.song_music); hosted APIs may not: None and [].
+    bpm = models.FloatField(null=True, blank=True)
+    sections = models.JSONField(default=list, blank=True)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     progress = models.PositiveSmallIntegerField(default=0)
@@ -988,6 +992,17 @@ class Song(models.Model):
         if lines:
             Song.objects.filter(pk=self.pk).update(timed_lyrics=lines)
             self.timed_lyrics = lines
+
+    def keep_music(self, bpm: float | None, sections: list[dict]) -> None:
+        """The service said the song's tempo and sections (already checked): for the player."""
+        if bpm is not None or sections:
+            Song.objects.filter(pk=self.pk).update(bpm=bpm, sections=sections)
+            self.bpm, self.sections = bpm, sections
+
+    @property
+    def bar_seconds(self) -> float | None:
+        """One 4/4 bar at the reported tempo; None when the tempo is unknown."""
+        return 240.0 / self.bpm if self.bpm else None
 
     def lrc(self) -> str:
         """The timed lyrics as an LRC file: title and artist tags, then `[mm:ss.xx]line`."""

@@ -319,6 +319,37 @@ def timed_lyrics(item: dict, duration: float | None) -> list[dict]:
     return lines
 
 
+SECTIONS_MAX = 64
+SECTION_KIND_MAX = 30
+
+
+def song_music(item: dict, duration: float | None) -> tuple[float | None, list[dict]]:
+    """(bpm, sections) from a track's `metadata` (the local engine sends both; hosted APIs
+    may send neither): bpm only when a plausible tempo, sections only when they hold together
+    (kinds, starts in order, each inside the song). Never an error: they are a bonus."""
+    metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+    bpm = _number(metadata.get("bpm", metadata.get("tempo")))
+    bpm = round(bpm, 2) if bpm is not None and 20 <= bpm <= 400 else None
+    listing = metadata.get("sections")
+    sections: list[dict] = []
+    if isinstance(listing, list) and 0 < len(listing) <= SECTIONS_MAX:
+        limit = duration if duration and duration > 0 else None
+        previous = 0.0
+        for entry in listing:
+            if not isinstance(entry, dict):
+                return bpm, []
+            kind = " ".join(_text(entry.get("kind") or entry.get("name") or entry.get("label")).split())
+            start, end = _timing(entry, "start"), _timing(entry, "end")
+            if not kind or start is None or end is None or not 0 <= previous <= start < end:
+                return bpm, []
+            if limit is not None and start >= limit:
+                return bpm, []
+            sections.append({"kind": kind[:SECTION_KIND_MAX], "start": round(start, 3),
+                             "end": round(min(end, limit or end), 3)})
+            previous = start
+    return bpm, sections
+
+
 # --- the clients: one per dialect ---------------------------------------------------------
 
 

@@ -119,6 +119,7 @@ def apply_track(
         if not done:
             return "ignored"
         song.keep_timed_lyrics(upstream.timed_lyrics(track.raw, track.duration))
+        song.keep_music(*upstream.song_music(track.raw, track.duration))
         return "done"
     if track.state == "failed":
         failed = Song.objects.filter(pk=song.pk).live().fail(Failure.RENDER, json.dumps(track.raw), track.error)

@@ -1,9 +1,13 @@
 // The waveform player: wavesurfer.js drawing peaks riffweb computed from its stored audio, so a
-// long song draws at once. Play/pause, seek, zoom, a time read-out, the space bar; A/B between
-// variants at the same playhead; and choosing *where* a transform acts: a click sets the extend
-// point, a dragged region sets the inpaint range, both kept in step with the form's fields.
-// The same click or drag sets where a new comment goes; comments sit on the waveform as
-// markers (their own regions plugin, so the transform's regions never clear them).
+// long song draws at once. Play/pause, seek, zoom, a time read-out; a loop (drag across the
+// waveform, or a section), speed with the pitch kept, nudges of 5 s or a bar; A/B between
+// variants at the same playhead, keeping the loop and speed; keyboard shortcuts (`?` lists them);
+// and choosing *where* a transform acts: a click sets the extend point, and the dragged range is
+// both the loop and the inpaint range, kept in step with the form's fields. The same click or
+// drag sets where a new comment goes; comments sit on the waveform as markers (their own regions
+// plugin, so the loop and the transform's marks never clear them).
+//
+// Other scripts drive it through window.riffwebPlayer: loop(start, end), loopOff(), seek(t).
 
 import WaveSurfer from "wavesurfer.js";
 import RegionsPlugin from "wavesurfer.js/regions";
@@ -55,19 +59,56 @@ function setUpPlayer(el) {
   ws.on("interaction", (at) => { active = player; onWaveformClick(player, at); });
   button.addEventListener("click", () => { active = player; ws.playPause(); });
   el.querySelector("[data-zoom]").addEventListener("input", (event) => ws.zoom(Number(event.target.value)));
-  const player = { el, ws, regions, markers, key: el.dataset.key, stopDragSelection: null, draggedAt: 0 };
-  regions.on("region-created", (region) => onRegionChanged(player, region, true));
-  regions.on("region-updated", (region) => onRegionChanged(player, region, false));
+  const player = {
+    el, ws, regions, markers, key: el.dataset.key, label: el.dataset.label,
+    draggedAt: 0, // when a drag last chose a range: the click that ends a drag is not a moment
+    range: null, // the region that is both the loop and the inpaint range
+    marker: null, // the extend point
+    looping: false,
+    bar: Number(el.dataset.bpm) > 0 ? 240 / Number(el.dataset.bpm) : null, // a 4/4 bar in seconds
+  };
+  regions.on("region-created", (region) => onRegionChanged(player, region));
+  regions.on("region-updated", (region) => onRegionChanged(player, region));
+  // A comment's marker: seek there, and loop it when it is a region.
   markers.on("region-clicked", (region, event) => {
     event.stopPropagation();
     active = player;
-    ws.setTime(region.start);
+    if (region.end > region.start) loop(player, region.start, region.end);
+    seek(player, region.start);
   });
   ws.on("ready", () => drawMarkers(player));
+  regions.on("region-removed", (region) => {
+    if (region === player.range) { player.range = null; setLooping(player, false); }
+  });
+  ws.on("timeupdate", (at) => keepInLoop(player, at));
+  ws.on("finish", () => {
+    if (player.looping && player.range) { moveTo(player, player.range.start); ws.play(); }
+  });
+  // Drag anywhere to choose a range: it loops, and fills the inpaint form when one is open.
+  regions.enableDragSelection({ color: RANGE_COLOR });
+  media.preservesPitch = true;
+  el.querySelector("[data-loop]").addEventListener("click", () => { active = player; toggleLoop(player); });
+  el.querySelector("[data-speed]").addEventListener("change", (event) => setSpeed(player, Number(event.target.value)));
+  el.querySelectorAll("[data-nudge]").forEach((b) => b.addEventListener("click", () => nudge(player, Number(b.dataset.nudge))));
+  el.querySelectorAll("[data-nudge-bars]").forEach((b) => {
+    b.hidden = !player.bar;
+    b.addEventListener("click", () => nudge(player, Number(b.dataset.nudgeBars) * player.bar));
+  });
+  el.querySelectorAll("[data-sections] li").forEach((item) => {
+    const start = Number(item.dataset.start), end = Number(item.dataset.end);
+    item.querySelector("[data-section-seek]").addEventListener("click", () => { active = player; seek(player, start); });
+    item.querySelector("[data-section-loop]").addEventListener("click", () => { active = player; loop(player, start, end); });
+  });
   players.set(player.key, player);
   if (!active) active = player;
   showTime();
-  syncForm(player);
+  whenReady(player, () => syncForm(player));
+}
+
+// Regions drawn before the audio's duration is known are clamped to nothing: wait for it.
+function whenReady(player, then) {
+  if (player.ws.getDuration() > 0) then();
+  else player.ws.once("ready", then);
 }
 
 // --- choosing where a transform acts --------------------------------------------------------
@@ -75,6 +116,7 @@ function setUpPlayer(el) {
 const formFor = (player) =>
   document.querySelector(`[data-waveform-for="${player.key}"] form`);
 const field = (form, name) => form?.elements.namedItem(name);
+const RANGE_COLOR = "rgba(91, 60, 196, 0.25)";
 const round = (x) => (Math.round(x * 10) / 10).toFixed(1);
 
 function setField(input, value) {
@@ -93,56 +135,137 @@ function onWaveformClick(player, at) {
 }
 
 function drawExtendPoint(player, at) {
-  player.regions.clearRegions();
+  player.marker?.remove();
+  player.marker = null;
   if (Number.isFinite(at) && at > 0) {
-    player.regions.addRegion({ start: at, color: css("--danger") || "#b42318", drag: false, content: "extend" });
+    syncing = true;
+    try {
+      player.marker = player.regions.addRegion({ start: at, color: css("--danger") || "#b42318", drag: false, content: "extend" });
+    } finally {
+      syncing = false;
+    }
   }
 }
 
-let syncing = false;
-function onRegionChanged(player, region, created) {
-  if (syncing) return;
-  if (region.end > region.start) {
-    player.draggedAt = performance.now();
-    setCommentPlace(player, region.start, region.end);
+let syncing = false; // set while this script moves regions itself, so it does not echo
+function onRegionChanged(player, region) {
+  if (syncing || region === player.marker || region.end <= region.start) return;
+  player.draggedAt = performance.now();
+  setCommentPlace(player, region.start, region.end);
+  if (region !== player.range) {
+    // A fresh drag replaces the range, and starts looping it.
+    player.range?.remove();
+    player.range = region;
+    setLooping(player, true);
   }
+  fillInpaintFields(player);
+}
+
+function fillInpaintFields(player) {
   const form = formFor(player);
   const start = field(form, "replace_start"), end = field(form, "replace_end");
-  if (!start || !end || region.end === region.start) return;
-  if (created) {
-    for (const other of player.regions.getRegions()) if (other !== region) other.remove();
-  }
-  setField(start, region.start);
-  setField(end, region.end);
+  if (!start || !end || !player.range) return;
+  setField(start, player.range.start);
+  setField(end, player.range.end);
 }
 
-function drawInpaintRange(player) {
-  const form = formFor(player);
-  const start = Number(field(form, "replace_start")?.value);
-  const end = Number(field(form, "replace_end")?.value);
-  const region = player.regions.getRegions().find((r) => r.end > r.start);
-  const valid = field(form, "replace_start").value !== "" && field(form, "replace_end").value !== "" && end > start;
+// Moves (or draws, or with end <= start removes) the range without echoing into the form.
+function drawRange(player, start, end) {
   syncing = true;
   try {
-    if (!valid) { region?.remove(); return; }
-    if (region) region.setOptions({ start, end });
-    else player.regions.addRegion({ start, end, color: "rgba(91, 60, 196, 0.25)", drag: true, resize: true });
+    if (!(Number.isFinite(start) && Number.isFinite(end) && end > start)) { player.range?.remove(); return; }
+    if (player.range) player.range.setOptions({ start, end });
+    else player.range = player.regions.addRegion({ start, end, color: RANGE_COLOR, drag: true, resize: true });
   } finally {
     syncing = false;
   }
 }
 
+function drawInpaintRange(player) {
+  const form = formFor(player);
+  const start = field(form, "replace_start").value, end = field(form, "replace_end").value;
+  drawRange(player, start === "" ? NaN : Number(start), end === "" ? NaN : Number(end));
+}
+
+// --- the loop, speed and nudges ---------------------------------------------------------------
+
+function setLooping(player, on) {
+  player.looping = Boolean(on && player.range);
+  const button = player.el.querySelector("[data-loop]");
+  button.setAttribute("aria-pressed", String(player.looping));
+  player.el.classList.toggle("looping", player.looping);
+  if (player.looping) {
+    const at = player.ws.getCurrentTime();
+    if (at < player.range.start || at >= player.range.end) moveTo(player, player.range.start);
+  }
+}
+
+// Checked on every animation frame while playing, so the jump back is within a frame of the end.
+function keepInLoop(player, at) {
+  if (!player.looping || !player.range || !player.ws.isPlaying()) return;
+  if (at >= player.range.end || at < player.range.start - 0.5) moveTo(player, player.range.start);
+}
+
+function toggleLoop(player) {
+  if (!player.range) {
+    // No range yet: loop the four bars (or 8 s) from the playhead.
+    const at = player.ws.getCurrentTime();
+    const span = player.bar ? 4 * player.bar : 8;
+    setRange(player, at, Math.min(at + span, duration(player)));
+  }
+  setLooping(player, !player.looping);
+}
+
+const duration = (player) => player.ws.getDuration() || Number(player.el.dataset.duration) || 0;
+
+function setRange(player, start, end) {
+  drawRange(player, Math.max(0, start), Math.min(end, duration(player)));
+  fillInpaintFields(player);
+}
+
+function loop(player, start, end) {
+  setRange(player, start, end);
+  setLooping(player, true);
+}
+
+function seek(player, at) {
+  moveTo(player, Math.max(0, Math.min(at, duration(player))));
+}
+
+// wavesurfer's setTime only *notes* a time while the media is mid-seek (readyState < 3) and that
+// note can be lost, so a quick second nudge would vanish: seek the media element itself.
+function moveTo(player, at) {
+  const media = player.ws.getMediaElement();
+  if (media.readyState >= HTMLMediaElement.HAVE_METADATA) media.currentTime = at;
+  else player.ws.setTime(at);
+}
+
+function nudge(player, seconds) {
+  active = player;
+  seek(player, player.ws.getCurrentTime() + seconds);
+}
+
+function setSpeed(player, rate) {
+  if (!(rate >= 0.5 && rate <= 2)) return;
+  player.ws.setPlaybackRate(rate, true); // true: keep the pitch (preservesPitch)
+  player.el.querySelector("[data-speed]").value = String(rate);
+}
+
+// `[` and `]`: one end of the range at the playhead, the other kept (or the song's end/start).
+function setLoopEnd(player, which) {
+  const at = player.ws.getCurrentTime();
+  const start = which === "start" ? at : (player.range?.start ?? 0);
+  const end = which === "end" ? at : (player.range?.end ?? duration(player));
+  if (end > start) setRange(player, start, end);
+}
+
 // Called when the player starts and whenever htmx swaps the transform form (another tab).
 function syncForm(player) {
   const form = formFor(player);
-  player.stopDragSelection?.();
-  player.stopDragSelection = null;
-  player.regions.clearRegions();
+  player.marker?.remove();
+  player.marker = null;
   player.el.classList.remove("choose-point", "choose-range");
-  if (!form) {
-    if (commentFormFor(player)) player.stopDragSelection = player.regions.enableDragSelection({ color: "rgba(91, 60, 196, 0.25)" });
-    return;
-  }
+  if (!form) return;
   const extend = field(form, "extend_at");
   if (extend && !extend.disabled) {
     player.el.classList.add("choose-point");
@@ -151,12 +274,11 @@ function syncForm(player) {
       if (document.activeElement === extend) drawExtendPoint(player, Number(extend.value));
     });
   }
-  if (!(field(form, "replace_start") && field(form, "replace_end"))) {
-    if (commentFormFor(player)) player.stopDragSelection = player.regions.enableDragSelection({ color: "rgba(91, 60, 196, 0.25)" });
-  } else {
+  if (field(form, "replace_start") && field(form, "replace_end")) {
     player.el.classList.add("choose-range");
-    player.stopDragSelection = player.regions.enableDragSelection({ color: "rgba(91, 60, 196, 0.25)" });
-    drawInpaintRange(player);
+    // A form that arrives empty takes the range already chosen (the loop); one with a range shows it.
+    if (field(form, "replace_start").value === "" && player.range) fillInpaintFields(player);
+    else drawInpaintRange(player);
     for (const name of ["replace_start", "replace_end"]) {
       field(form, name).addEventListener("input", (event) => {
         if (event.isTrusted) drawInpaintRange(player);
@@ -208,20 +330,28 @@ document.addEventListener("click", (event) => {
   if (!player) return;
   event.preventDefault();
   active = player;
-  player.ws.setTime(Number(link.dataset.seek));
+  seek(player, Number(link.dataset.seek));
 });
 
 // --- A/B: the variants of a request side by side, one control to switch at the same moment ---
 
-function switchAB(group) {
+// The next variant, or the one labelled `label`; it takes over the loop and the speed, so the
+// same bars of both variants can be compared back to back.
+function switchAB(group, label) {
   const list = [...group.querySelectorAll("[data-player]")].map((el) => players.get(el.dataset.key)).filter(Boolean);
   if (list.length < 2) return;
   const playing = list.find((p) => p.ws.isPlaying());
   const from = playing || (list.includes(active) ? active : list[0]);
-  const to = list[(list.indexOf(from) + 1) % list.length];
+  const to = label ? list.find((p) => p.label === label) : list[(list.indexOf(from) + 1) % list.length];
+  if (!to || to === from) return;
   const at = from.ws.getCurrentTime();
   from.ws.pause();
-  to.ws.setTime(Math.min(at, to.ws.getDuration() || at));
+  setSpeed(to, from.ws.getPlaybackRate());
+  if (from.range) {
+    setRange(to, from.range.start, from.range.end);
+    setLooping(to, from.looping);
+  }
+  moveTo(to, Math.min(at, to.ws.getDuration() || at));
   active = to;
   if (playing) to.ws.play();
   group.querySelectorAll("[data-player]").forEach((el) => el.classList.toggle("ab-current", el === to.el));
@@ -234,14 +364,64 @@ document.addEventListener("click", (event) => {
   if (button) switchAB(button.closest("[data-ab-group]"));
 });
 
-// The space bar plays and pauses, except while typing or on a control that uses it.
+// --- keyboard: never while typing in a field ---------------------------------------------------
+
+const SHORTCUTS = [
+  ["Space", "Play or pause"],
+  ["← / →", "Back or forward 5 seconds"],
+  ["L", "Loop on or off (the dragged range, or four bars from the playhead)"],
+  ["[ / ]", "Set the loop's start or end at the playhead"],
+  ["A / B", "Switch to variant A or B at the same moment"],
+  ["?", "Show this list"],
+];
+
+let help = null;
+function showShortcuts() {
+  if (!help) {
+    // Built here rather than in each player's template: one list per page.
+    help = document.createElement("dialog");
+    help.className = "shortcuts";
+    help.setAttribute("aria-labelledby", "shortcuts-heading");
+    const heading = Object.assign(document.createElement("h2"), { id: "shortcuts-heading", textContent: "Keyboard shortcuts" });
+    const list = document.createElement("dl");
+    for (const [keys, what] of SHORTCUTS) {
+      list.append(Object.assign(document.createElement("dt"), { textContent: keys }),
+        Object.assign(document.createElement("dd"), { textContent: what }));
+    }
+    const close = Object.assign(document.createElement("button"), { type: "button", textContent: "Close" });
+    close.addEventListener("click", () => help.close());
+    help.append(heading, list, close);
+    document.body.append(help);
+  }
+  if (!help.open) help.showModal();
+}
+
+const abGroupOf = (player) => player.el.closest("[data-ab-group]");
+
 document.addEventListener("keydown", (event) => {
-  if (event.code !== "Space" || event.repeat || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.repeat && event.code === "Space") return;
+  if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
   const target = event.target;
-  if (target.closest?.("input, textarea, select, button, a, [contenteditable]")) return;
+  if (target.closest?.("input, textarea, select, [contenteditable], dialog")) return;
   if (!active) return;
+  const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  const actions = {
+    " ": () => active.ws.playPause(),
+    ArrowLeft: () => nudge(active, -5),
+    ArrowRight: () => nudge(active, 5),
+    l: () => toggleLoop(active),
+    "[": () => setLoopEnd(active, "start"),
+    "]": () => setLoopEnd(active, "end"),
+    a: () => abGroupOf(active) && switchAB(abGroupOf(active), "A"),
+    b: () => abGroupOf(active) && switchAB(abGroupOf(active), "B"),
+    "?": showShortcuts,
+  };
+  // Space, Enter and arrows keep their own meaning on buttons and links.
+  if ((key === " " || key.startsWith("Arrow")) && target.closest?.("button, a")) return;
+  const action = actions[key];
+  if (!action) return;
   event.preventDefault();
-  active.ws.playPause();
+  action();
 });
 
 function setUp(root) {
@@ -249,18 +429,24 @@ function setUp(root) {
   const list = root.matches?.("[data-comment-list]") ? root : root.querySelector?.("[data-comment-list]");
   const listed = list && players.get(list.dataset.commentList);
   if (listed) drawMarkers(listed);
-  // A comment was sent (its section swapped in): its dragged part is now a marker; the selection
-  // goes, unless it is the inpaint form's range.
+  // A comment was sent (its section swapped in): its dragged part is now a marker; the range
+  // (and its loop) goes, unless it is the inpaint form's range.
   const sent = root.matches?.("[data-comments-for]") && players.get(root.dataset.commentsFor);
-  if (sent && !field(formFor(sent), "replace_start")) sent.regions.clearRegions();
+  if (sent && !field(formFor(sent), "replace_start")) sent.range?.remove();
   if (root.querySelectorAll?.("[data-player]").length === 0 && root.matches?.("[data-player]")) setUpPlayer(root);
   const form = root.matches?.("[data-waveform-for]") ? root : root.querySelector?.("[data-waveform-for]");
   if (form) {
     const player = players.get(form.dataset.waveformFor);
-    if (player) syncForm(player);
+    if (player) whenReady(player, () => syncForm(player));
   }
 }
 
 document.addEventListener("htmx:load", (event) => setUp(event.target));
 setUp(document);
 window.riffwebPlayers = players; // for the browser tests and the console
+// A small API for other scripts (a region comment's "loop this"): it acts on the last player used.
+window.riffwebPlayer = {
+  loop: (start, end, key) => { const p = key ? players.get(key) : active; if (p) { active = p; loop(p, start, end); } },
+  loopOff: () => active && setLooping(active, false),
+  seek: (at) => active && seek(active, at),
+};

@@ -10,14 +10,16 @@ function showSliderValue(input) {
   if (output) output.textContent = Number(input.value).toFixed(2);
 }
 
-// One prompt's part of the song: a bar over a timeline, dragged as a whole or by its ends,
-// kept in step with the two range inputs (0–1) that the form submits.
+// One prompt's part of the song: a bar on its lane of the form's shared timeline, dragged as a
+// whole or by its ends (mouse, pen or finger), kept in step with the two range inputs (0–1) that
+// the form submits.
 function setUpRange(box) {
   if (box.dataset.ready) return;
-  box.dataset.ready = "1";
   const [start, end] = box.querySelectorAll('input[type="range"]');
-  const track = box.querySelector("[data-range-track]");
-  const fill = box.querySelector("[data-range-fill]");
+  const track = box.closest("form")?.querySelector(`[data-range-track="${box.dataset.range}"]`);
+  if (!track) return;
+  box.dataset.ready = "1";
+  const fill = track.querySelector("[data-range-fill]");
   const text = box.querySelector("[data-range-text]");
   const draw = () => {
     const a = Number(start.value), b = Number(end.value);
@@ -74,7 +76,8 @@ function setUpRange(box) {
 
 function setUp(root) {
   root.querySelectorAll(".slider input[type=range]").forEach(showSliderValue);
-  root.querySelectorAll("[data-range]").forEach(setUpRange);
+  if (root.matches?.("[data-range]")) setUpRange(root);
+  root.querySelectorAll?.("[data-range]").forEach(setUpRange);
 }
 
 document.addEventListener("input", (event) => {
