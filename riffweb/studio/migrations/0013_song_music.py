@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studio', '0010_song_keepers_song_maybes_song_rejects_and_more'),
+        ('studio', '0012_arranger_and_palettes'),
     ]
 
     operations = [
