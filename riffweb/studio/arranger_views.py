@@ -94,7 +94,8 @@ def region_change(request: HtmxHttpRequest, pk: int, region_pk: int) -> HttpResp
 def arrangement_render(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     arrangement = access.get_arrangement_for(request.user, pk, need="edit")
     try:
-        made = Transform.objects.create_render(arrangement, request.user, uuid.UUID(request.POST.get("idempotency_key", "")))
+        key = uuid.UUID(request.POST.get("idempotency_key", ""))
+        made = Transform.objects.create_render(arrangement, request.user, key)
     except ArrangementError as exc:
         return _page(request, arrangement, error=str(exc), status=400)
     except ValueError:  # a missing or bad key, or one another project's form used (KeyInUse)

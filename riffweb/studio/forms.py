@@ -153,7 +153,8 @@ class RegionForm(forms.Form):
         self.fields["song"].queryset = Song.objects.filter(
             project=project, deleted_at__isnull=True, status=Song.Status.DONE
         ).exclude(audio="").select_related("transform").order_by("-created_at", "variant")
-        self.fields["song"].label_from_instance = lambda s: f"{s.display_title} · {s.variant_label} ({s.duration or 0:.1f} s)"
+        self.fields["song"].label_from_instance = (
+            lambda s: f"{s.display_title} · {s.variant_label} ({s.duration or 0:.1f} s)")
 
     def clean_crossfade(self) -> float:
         return self.cleaned_data.get("crossfade") or 0.0
@@ -224,5 +225,5 @@ class PaletteForm(forms.Form):
         return cleaned
 
     def values(self) -> dict:
-        return {"name": self.cleaned_data["palette_name"],
-                **{f: self.cleaned_data.get(f) if f != "tags" else self.cleaned_data.get(f) or "" for f in Palette.FIELDS}}
+        values = {field: self.cleaned_data.get(field) for field in Palette.FIELDS}
+        return {"name": self.cleaned_data["palette_name"], **values, "tags": values["tags"] or ""}

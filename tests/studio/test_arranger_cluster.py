@@ -51,8 +51,10 @@ def test_a_rendered_arrangement_is_extended_by_the_music_service(owner_client, p
         owner_client.post(reverse("studio:arrangement_render", args=[arrangement.pk]),
                           {"idempotency_key": str(uuid.uuid4())})
         song = Song.objects.get(transform__arrangement=arrangement)
-        mix_ready = lambda: Upload.objects.filter(pk=Transform.objects.get(pk=song.transform_id).mix_upload_id,  # noqa: E731
-                                                  status=Upload.Status.READY).exists()
+        def mix_ready() -> bool:
+            mix = Transform.objects.get(pk=song.transform_id).mix_upload_id
+            return Upload.objects.filter(pk=mix, status=Upload.Status.READY).exists()
+
         wait_for(mix_ready, 60, message=f"the mix to reach the service\n{cluster.log}")
         page = owner_client.get(song.get_absolute_url() + "?mode=extend").content.decode()
         assert "on its way" not in page
