@@ -224,8 +224,10 @@ function setRange(player, start, end) {
 }
 
 function loop(player, start, end) {
-  setRange(player, start, end);
-  setLooping(player, true);
+  whenReady(player, () => {
+    setRange(player, start, end);
+    setLooping(player, true);
+  });
 }
 
 function seek(player, at) {

@@ -216,6 +216,20 @@ def test_loop_ab_speed_shortcuts_sections_and_compose_lanes(browser, live_server
         assert float(end_2.input_value()) == pytest.approx(0.6, abs=0.03)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"] + 1
         page.screenshot(path=shots / f"{size}-compose.png", full_page=True)
+
+        # The library's bulk actions by tap: tick both variants, tag them.
+        page.goto(f"{live_server.url}/library/")
+        for song in (a, b):
+            tick = page.locator(f"#pick-{song.pk}")
+            tick.tap() if touch else tick.click()
+            expect(tick).to_be_checked()
+        page.get_by_label("With the ticked songs").select_option("tag")
+        page.get_by_label("Tag", exact=True).fill("keeper-bars")
+        apply = page.get_by_role("button", name="Apply", exact=True)
+        apply.tap() if touch else apply.click()
+        expect(page.locator(".library-row .labels", has_text="keeper-bars")).to_have_count(2)
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= viewport["width"] + 1
+        page.screenshot(path=shots / f"{size}-library.png", full_page=True)
     finally:
         context.close()
     assert refused == [], "the page broke its Content-Security-Policy"
