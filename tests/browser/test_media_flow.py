@@ -19,7 +19,8 @@ def wait_until(page, check, timeout_ms=15_000):
 
 
 def test_a_card_plays_a_preview_while_generating_then_the_song_and_its_cover(page, live_server, owner, project, stack):
-    stack(render_delay=14.0, song_seconds=5.0)
+    # Long enough that a loaded machine still sees a progress swap before the song is stored.
+    stack(render_delay=20.0, song_seconds=5.0)
     log_in(page, live_server, owner.username, PASSWORD)
     page.goto(f"{live_server.url}{project.get_absolute_url()}")
     page.get_by_label("Title").fill("Neon rain")
