@@ -1,5 +1,7 @@
 """Library and song-page benchmark: 1,000 then 100,000 songs over 50 projects, time and queries.
 
+Every song carries three marks (keeper/maybe/reject) and ten comments, as a reviewing team leaves them.
+
 Run with the venv's python (not part of the test run):
 
     .venv/bin/python benchmarks/library_bench.py [--sizes 1000,100000] [--projects 50] [--runs 40]
@@ -46,6 +48,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from riffweb.review.models import Comment  # noqa: E402
 from riffweb.studio import search  # noqa: E402
 from riffweb.studio.models import Membership, Project, Song, Transform  # noqa: E402
 from riffweb.takes.models import Take, recount  # noqa: E402
@@ -115,6 +118,15 @@ def fill(songs: int, projects: int):
              for pk in Song.objects.filter(pk__gt=have).values_list("pk", flat=True)
              for k, user in enumerate((reader, teammate, critic))], batch_size=2000, ignore_conflicts=True)
         recount(Song.objects.filter(pk__gt=have))
+        # Ten comments per song (issue 12's figure): the library's rows must not pay for them.
+        new_ids = list(Song.objects.filter(pk__gt=have).values_list("pk", flat=True))
+        authors = [reader.pk, teammate.pk, critic.pk]
+        yesterday = now - timezone.timedelta(days=1)  # outside the hourly comment limit
+        for start in range(0, len(new_ids), 10_000):
+            Comment.objects.bulk_create(
+                [Comment(song_id=pk, author_id=authors[k % 3], text=f"Note {k} at 0:0{k}", at=k,
+                         created_at=yesterday, changed_at=yesterday)
+                 for pk in new_ids[start:start + 10_000] for k in range(10)], batch_size=5000)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # what autovacuum would do soon after such a load
             cursor.execute("ANALYZE")
@@ -136,8 +148,6 @@ def song_for_page(reader) -> Song:
                                status=Song.Status.DONE, duration=2.0, audio_format="wav")
     song.audio.save("bench.wav", ContentFile(tone_wav()), save=True)
     # Ten comments under review, three with a reply: the page's cost must not grow with them.
-    from riffweb.review.models import Comment
-
     for i in range(10):
         comment = Comment.objects.post(song=song, author=reader, text=f"Note {i} at 0:01", at=i / 10)
         if i < 3:
