@@ -35,13 +35,19 @@ class Playlist(models.Model):
         A song moved to another project since it was added is left out: its new project's
         members may not be this one's, and neither may this playlist's guests hear it.
         """
-        entries = self.entries.filter(song__deleted_at__isnull=True, song__project_id=self.project_id)
-        entries = entries.select_related("song", "song__transform")
         songs = []
-        for entry in entries:
+        for entry in self._live_entries().select_related("song", "song__transform"):
             entry.song.entry_id = entry.pk
             songs.append(entry.song)
         return songs
+
+    def song(self, song_id: int) -> Song | None:
+        """One of its live songs (as songs() would list it), or None: one narrow query."""
+        entry = self._live_entries().filter(song_id=song_id).select_related("song").first()
+        return entry and entry.song
+
+    def _live_entries(self):
+        return self.entries.filter(song__deleted_at__isnull=True, song__project_id=self.project_id)
 
     def add(self, song: Song, by) -> "PlaylistEntry":
         """Append a song of this playlist's project; `by`: the member who did, for the activity list."""

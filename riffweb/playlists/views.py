@@ -190,8 +190,8 @@ def guest_playlist(request: HtmxHttpRequest, token: str) -> HttpResponse:
 def guest_playlist_audio(request: HtmxHttpRequest, token: str, song_pk: int) -> HttpResponse:
     """A song of the playlist, listen-only (its preview, never the master)."""
     playlist, _ = playlist_access.get_playlist_by_guest_token(token)
-    song = next((s for s in playlist.songs() if s.pk == song_pk and s.is_playable), None)
-    if song is None:
+    song = playlist.song(song_pk)
+    if song is None or not song.is_playable:
         raise Http404("Nothing to play here.")
     response = listen_only_response(request, song)
     response["X-Robots-Tag"] = "noindex"
