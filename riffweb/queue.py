@@ -33,7 +33,6 @@ DRAIN = "riffweb.upstream.tasks.drain_downloads"
 FETCH_LINK = "riffweb.studio.tasks.fetch_upload"
 WRITE_LYRICS = "riffweb.upstream.tasks.write_lyrics"
 FETCH_SONG_FILE = "riffweb.studio.tasks.fetch_song_file"
-DRAW_PEAKS = "riffweb.upstream.tasks.draw_peaks"
 RENDER_ARRANGEMENT = "riffweb.studio.tasks.render_arrangement"
 EMPTY_TRASH = "riffweb.library.tasks.empty_trash"
 MAIL_MENTION = "riffweb.review.tasks.mail_mention"
@@ -89,11 +88,6 @@ def write_lyrics(draft_id: int) -> None:
 def fetch_song_file(file_id: int) -> None:
     """Fetch a song's WAV or stems; if the broker refused, asking again re-sends it."""
     enqueue(FETCH_SONG_FILE, file_id, name=f"song-file-{file_id}-{uuid.uuid4().hex[:8]}")
-
-
-def draw_peaks(song_id: int) -> None:
-    """Draw a stored song's waveform later; if the broker refused, the player draws it from the audio."""
-    enqueue(DRAW_PEAKS, song_id, name=f"peaks-{song_id}")
 
 
 def mail_mention(notification_id: int) -> None:

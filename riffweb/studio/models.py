@@ -225,6 +225,7 @@ FAILURE_MESSAGES = {
     Failure.MIX: "We could not mix this arrangement{reason}. Fix it on the arrangement's page and render it again.",
 }
 # A mix is never sent to the music service: "retry" would send it there, so it is rendered again instead.
+FINISH_ATTEMPTS = 3  # workers a song's cover and waveform may take (a crash each time: left without)
 NOT_RETRYABLE = {Failure.REJECTED, Failure.SOURCE, Failure.MIX}
 MIXING_MESSAGE = "riffweb is mixing this arrangement itself; it takes a few seconds."
 SLOW_MESSAGE = "Taking longer than usual; the music service is still working on it."
@@ -645,6 +646,21 @@ class SongQuerySet(models.QuerySet):
         )
         return self.get(pk=pk) if claimed else None
 
+    def finishing_due(self, now):
+        """Stored songs whose cover and waveform are still to come, and that no worker holds."""
+        return self.filter(finishing=True, download_attempts__lt=FINISH_ATTEMPTS).filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+        )
+
+    def claim_finishing(self, pk: int, now, lease: timedelta) -> "Song | None":
+        """Take one song's finishing (a conditional update: one worker at a time; a worker that
+        dies loses it when the lease ends, and a song that kills FINISH_ATTEMPTS workers is left
+        without its extras)."""
+        claimed = self.filter(pk=pk).finishing_due(now).update(
+            lease_until=now + lease, download_attempts=F("download_attempts") + 1
+        )
+        return self.get(pk=pk) if claimed else None
+
     def with_partial_due(self, now, every: float):
         """Unfinished songs whose preview was never copied, or not for `every` seconds."""
         return self.filter(status=Song.Status.RUNNING).exclude(upstream_partial_url="").filter(
@@ -737,6 +753,9 @@ class Song(models.Model):
     last_progress_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     download_attempts = models.PositiveSmallIntegerField(default=0)
+    # Stored, its cover art and waveform still to come: done after every waiting download, so a
+    # burst of finished songs reaches the musicians before the pictures do.
+    finishing = models.BooleanField(default=False)
     upstream_done_at = models.DateTimeField(null=True, blank=True)
     retries = models.PositiveSmallIntegerField(default=0)
     # Moves whenever the card would look different: the page's status poll compares it.
@@ -767,6 +786,8 @@ class Song(models.Model):
         indexes = [
             # The poller's scan: unfinished songs whose next poll is due.
             models.Index(fields=["status", "next_poll_at"], name="song_poll_due"),
+            # The few stored songs whose cover and waveform are still to come.
+            models.Index(fields=["finished_at"], condition=Q(finishing=True), name="song_finishing"),
             # Finding a song from an upstream callback or feed entry.
             models.Index(fields=["upstream_id"], name="song_upstream_id"),
             # Matching a dialect B job's report to the songs that wait on it.
@@ -980,13 +1001,6 @@ class Song(models.Model):
             default_storage.delete(gone)
         return row is not None
 
-    def attach_cover(self, name: str) -> bool:
-        """Cover art in our storage; False (and it is deleted) when the song already has one."""
-        if Song.objects.filter(pk=self.pk, cover="").update(cover=name, changed_at=timezone.now()):
-            return True
-        default_storage.delete(name)
-        return False
-
     def keep_timed_lyrics(self, lines: list[dict]) -> None:
         """The service said when each line is sung (already checked): kept for the song page."""
         if lines:
@@ -1048,24 +1062,42 @@ class Song(models.Model):
         )
 
     def store_audio(self, name: str, audio_format: str, duration: float, peaks: list[float]) -> bool:
-        """Done: the final audio replaces the preview, whose file goes."""
+        """Done: the final audio replaces the preview, whose file goes (a song past RUNNING takes
+        no new preview, so the one this object holds is the one replaced). Without peaks, or with
+        cover art to copy, the song is left `finishing`, and whoever asked for it hears once
+        finish() has run; otherwise now."""
         now = timezone.now()
-        with transaction.atomic():
-            partial = Song.objects.select_for_update().filter(pk=self.pk).values_list("partial", flat=True).first()
-            stored = Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING).update(
-                status=self.Status.DONE, audio=name, audio_format=audio_format, duration=round(duration, 3),
-                peaks=peaks, progress=100, finished_at=now, changed_at=now, lease_until=None, next_poll_at=None,
-                error="", error_detail="", failure="", partial="", partial_format="", upstream_partial_url="",
-            )
-        if stored and partial:
-            default_storage.delete(partial)
-        if stored:
-            transaction.on_commit(lambda: songs_ended.send(Song, pks=[self.pk], done=True))
+        finishing = not peaks or bool(self.upstream_image_url and not self.cover)
+        stored = Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING).update(
+            status=self.Status.DONE, audio=name, audio_format=audio_format, duration=round(duration, 3),
+            peaks=peaks, progress=100, finished_at=now, changed_at=now, lease_until=None, next_poll_at=None,
+            error="", error_detail="", failure="", partial="", partial_format="", upstream_partial_url="",
+            finishing=finishing, download_attempts=0,
+        )
+        if stored and self.partial:
+            default_storage.delete(self.partial.name)
+        if stored and not finishing:
+            self._announce()
         return bool(stored)
 
-    def store_peaks(self, peaks: list[float]) -> bool:
-        """The waveform drawn from this audio; not if the song's audio changed meanwhile."""
-        return bool(Song.objects.filter(pk=self.pk, audio=self.audio.name).update(peaks=peaks))
+    def _announce(self) -> None:
+        transaction.on_commit(lambda: songs_ended.send(Song, pks=[self.pk], done=True))
+
+    def finish(self, peaks: list[float], cover: str) -> bool:
+        """The stored song's waveform (if drawn) and cover art (a stored name, or "" when there is
+        none): complete, so whoever asked for it hears. False, and the cover deleted, when its
+        audio was replaced meanwhile."""
+        fields = dict(finishing=False, lease_until=None, changed_at=timezone.now())
+        if peaks:
+            fields["peaks"] = peaks
+        if cover:
+            fields["cover"] = cover
+        if Song.objects.filter(pk=self.pk, audio=self.audio.name, cover=self.cover.name or "").update(**fields):
+            self._announce()
+            return True
+        if cover:
+            default_storage.delete(cover)
+        return False
 
     def download_failed(self, reason: str, max_attempts: int) -> str:
         live = Song.objects.filter(pk=self.pk, status=self.Status.DOWNLOADING)

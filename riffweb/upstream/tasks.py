@@ -4,10 +4,9 @@ Nothing here enqueues by itself: `riffweb.queue` is the one seam that hands work
 
 - submit_transform(pk): one create call, claimed by a conditional UPDATE (see submit.py).
 - pump(): the tracking chain (see tracker.py); hands over to its successor.
-- drain_downloads(): another worker helping with a burst of finished songs.
+- drain_downloads(): another worker helping with a burst of finished songs (and their extras).
 - send_upload(pk): sends a musician's upload upstream (see uploads.py).
 - write_lyrics(pk): asks the service to write a lyrics draft (see lyrics_help.py).
-- draw_peaks(pk): a stored song's waveform, after the fact (see tracker.draw_peaks).
 """
 
 from __future__ import annotations
@@ -24,10 +23,6 @@ def submit_transform(transform_id: int) -> str:
 
 def drain_downloads() -> str:
     return f"{tracker.drain_downloads()} downloads"
-
-
-def draw_peaks(song_id: int) -> str:
-    return tracker.draw_peaks(song_id)
 
 
 def pump() -> str:

@@ -369,7 +369,8 @@ def upstream_is_local() -> bool:
 
 
 def download_song(song_id: int) -> str:
-    """Copy a finished track into our storage: claimed, fetched safely, checked, stored."""
+    """Copy a finished track into our storage: claimed, fetched safely, checked, stored. Its
+    cover art and waveform come after (finish_song), once no other finished track waits."""
     started = time.monotonic()
     now = timezone.now()
     song = Song.objects.claim_download(song_id, now, DOWNLOAD_LEASE)
@@ -389,20 +390,17 @@ def download_song(song_id: int) -> str:
             )
             t1 = time.monotonic()
             # Frame headers only (an MP3's length and caps, without decoding): the peaks are
-            # drawn by a later task, so a burst of finished songs is stored without waiting.
+            # drawn afterwards, so a burst of finished songs is stored without waiting.
             checked = audio.check_frames(tmp, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
             t2 = time.monotonic()
         except (FetchError, audio.AudioError) as exc:
             log.warning("song %s: download attempt %s failed: %s", song.pk, song.download_attempts, exc)
             return song.download_failed(str(exc), MAX_DOWNLOAD_ATTEMPTS)
-        _store_cover(song, now)  # before the audio: the card that shows the song shows its cover
         ext = checked.format
         name = media.save_local(tmp, f"songs/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{ext}", song.audio.storage)
     if not song.store_audio(name, ext, checked.duration, checked.peaks):
         song.audio.storage.delete(name)
         return "lost claim"
-    if not checked.peaks:
-        queue.draw_peaks(song.pk)
     log.info(
         "song %s stored: %.2fs after the upstream finished; claim %.2fs fetch %.2fs decode %.2fs store %.2fs",
         song.pk, (timezone.now() - song.upstream_done_at).total_seconds() if song.upstream_done_at else -1,
@@ -411,19 +409,22 @@ def download_song(song_id: int) -> str:
     return "done"
 
 
-def draw_peaks(song_id: int) -> str:
-    """A stored song's waveform, from one full decode of its audio; safe to run twice. The
-    player draws from the audio itself until the peaks are stored."""
-    song = Song.objects.filter(pk=song_id, status=Song.Status.DONE).only("audio", "peaks").first()
-    if song is None or song.peaks or not song.audio:
-        return "nothing to draw"
-    try:
-        with media.local_copy(song.audio) as path:
-            checked = audio.check(path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS)
-    except (audio.AudioError, OSError) as exc:
-        log.warning("song %s: no peaks drawn: %s", song.pk, exc)
-        return "not drawn"
-    return "drawn" if song.store_peaks(checked.peaks) else "audio replaced"
+def finish_song(song_id: int) -> str:
+    """A stored song's cover art (fetched and re-encoded) and waveform (one full decode of the
+    stored audio); safe to run twice. Until then the card shows no picture and the player draws
+    the waveform from the audio itself. A refused cover or an undrawable waveform is only logged:
+    a song never fails for its extras."""
+    song = Song.objects.claim_finishing(song_id, timezone.now(), DOWNLOAD_LEASE)
+    if song is None:
+        return "not due"
+    peaks = song.peaks
+    if not peaks:
+        try:
+            with media.local_copy(song.audio) as path:
+                peaks = audio.check(path, max_seconds=settings.RIFFWEB_AUDIO_MAX_SECONDS).peaks
+        except (audio.AudioError, OSError) as exc:
+            log.warning("song %s: no peaks drawn: %s", song.pk, exc)
+    return "finished" if song.finish(peaks, _copy_cover(song)) else "audio replaced"
 
 
 def _fetch_checked(url: str, max_bytes: int, deadline: float, check):
@@ -458,20 +459,19 @@ def fetch_partial(song_id: int) -> str:
     return "stored" if song.store_partial(name, fmt) else "too late"
 
 
-def _store_cover(song: Song, now) -> None:
-    """The finished song's cover art, fetched and re-encoded; a refused or failed one is only
-    logged: a song never fails for its picture."""
+def _copy_cover(song: Song) -> str:
+    """The song's cover art in our storage (its name), or "" when there is none or it is refused."""
     if not song.upstream_image_url or song.cover:
-        return
+        return ""
     max_pixels = settings.RIFFWEB_COVER_MAX_PIXELS
     try:
         data = _fetch_checked(song.upstream_image_url, settings.RIFFWEB_COVER_MAX_BYTES, COVER_DEADLINE,
                               lambda path: artwork.thumbnail(path, max_pixels))
     except (FetchError, artwork.ArtworkError) as exc:
         log.warning("song %s: cover art refused: %s", song.pk, exc)
-        return
-    song.attach_cover(default_storage.save(f"covers/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.jpg",
-                                           ContentFile(data)))
+        return ""
+    now = timezone.now()
+    return default_storage.save(f"covers/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.jpg", ContentFile(data))
 
 
 def downloads_due(now, limit: int, busy: set[int]) -> list[int]:
@@ -484,6 +484,16 @@ def downloads_due(now, limit: int, busy: set[int]) -> list[int]:
         .values_list("pk", flat=True)[:limit]
     )
     return list(ids)
+
+
+def work_due(now, limit: int, busy: set[int]) -> tuple[object, list[int]]:
+    """The songs a download thread should take next, with the step to run on each: finished
+    tracks to store first, and only when none waits, stored songs' cover art and waveform."""
+    due = downloads_due(now, limit, busy)
+    if due:
+        return download_song, due
+    finishing = Song.objects.finishing_due(now).exclude(pk__in=busy).order_by("finished_at")
+    return finish_song, list(finishing.values_list("pk", flat=True)[:limit])
 
 
 # --- reconciling --------------------------------------------------------------------------
@@ -531,13 +541,13 @@ class _Claims:
         self.lock = threading.Lock()
         self.busy: set[int] = set()
 
-    def take(self) -> int | None:
+    def take(self) -> tuple[object, int] | None:
         with self.lock:
-            due = downloads_due(timezone.now(), 1, self.busy)
+            step, due = work_due(timezone.now(), 1, self.busy)
             if not due:
                 return None
             self.busy.add(due[0])
-            return due[0]
+            return step, due[0]
 
     def release(self, pk: int) -> None:
         with self.lock:
@@ -545,7 +555,7 @@ class _Claims:
 
 
 def _download_loop(claims: _Claims, until: float) -> int:
-    """Download due songs one after another until none is left or `until` passes.
+    """Download (or finish) due songs one after another until none is left or `until` passes.
 
     A thread that takes its next song as soon as it finishes one keeps every thread busy
     through a burst; waiting for the pump's next loop to refill it left threads idle for
@@ -554,13 +564,14 @@ def _download_loop(claims: _Claims, until: float) -> int:
     done = 0
     try:
         while time.monotonic() < until:
-            pk = claims.take()
-            if pk is None:
+            taken = claims.take()
+            if taken is None:
                 break
+            step, pk = taken
             try:
-                download_song(pk)
+                step(pk)
             except Exception:
-                log.exception("download_song(%s) failed", pk)
+                log.exception("%s(%s) failed", step.__name__, pk)
             finally:
                 claims.release(pk)
             done += 1
@@ -640,19 +651,20 @@ def run_pump(seconds: float | None = None) -> bool:
             for pk in due.values_list("pk", flat=True)[:MAX_PARTIALS_PER_LOOP]:
                 start(fetch_partial, pk, ("partial", pk))
             running = {pk: f for pk, f in running.items() if not f.done()}
-            if pool is None:  # inline: one download per loop
-                for pk in downloads_due(timezone.now(), 1, set()):
-                    download_song(pk)
+            if pool is None:  # inline: one download (or finishing) per loop
+                step, due = work_due(timezone.now(), 1, set())
+                for pk in due:
+                    step(pk)
                 time.sleep(LOOP_SLEEP)
                 continue
             loops = [f for f in loops if not f.done()]
             room = threads - len(loops)
             with claims.lock:
-                due = downloads_due(timezone.now(), room + 2 * threads, claims.busy)
+                _, due = work_due(timezone.now(), room + 2 * threads, claims.busy)
             for _ in range(min(room, len(due))):
                 loops.append(pool.submit(_download_loop, claims, end))
             if len(due) > room and mono - last_drain > DRAIN_KICK_EVERY:
-                # More finished audio than this pump's threads can take: another worker helps.
+                # More finished songs than this pump's threads can take: another worker helps.
                 last_drain = mono
                 queue.drain_downloads()
             time.sleep(LOOP_SLEEP)

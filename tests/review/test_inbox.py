@@ -40,8 +40,12 @@ def test_the_requester_hears_when_songs_finish_or_fail(django_capture_on_commit_
     Song.objects.filter(pk=done.pk).update(status=Song.Status.DOWNLOADING)
     done.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        assert done.store_audio("song.wav", "wav", 2.0, [])
+        assert done.store_audio("song.mp3", "mp3", 2.0, [])  # stored by its frame headers
         Song.objects.filter(pk=failed.pk).fail(Failure.LOST)
+    assert kinds(owner) == ["failed"]  # the stored song's waveform is still to come
+    done.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert done.finish([0.5] * 10, "")
     assert kinds(owner) == ["failed", "finished"]
 
 

@@ -96,11 +96,12 @@ def test_a_finished_song_is_downloaded_into_the_bucket(project, owner, s3_media,
         deadline = time.monotonic() + 30
         while not all(s.is_finished for s in transform.songs.all()) and time.monotonic() < deadline:
             tracker.run_pump(seconds=0.5)
+        songs = list(transform.songs.all())
+        assert [s.status for s in songs] == [Song.Status.DONE] * 2, [(s.error, s.error_detail) for s in songs]
+        # Stored from its frame headers, without its cover: the waveform and the picture come next.
+        assert [(s.peaks, s.cover.name, s.finishing) for s in songs] == [([], "", True)] * 2
+        assert [tracker.finish_song(s.pk) for s in songs] == ["finished"] * 2  # reading from the bucket
     tracker.upstream_is_local.cache_clear()
-    songs = list(transform.songs.all())
-    assert [s.status for s in songs] == [Song.Status.DONE] * 2, [(s.error, s.error_detail) for s in songs]
-    assert [s.peaks for s in songs] == [[], []]  # stored from its frame headers; the waveform comes next
-    assert [tracker.draw_peaks(s.pk) for s in songs] == ["drawn", "drawn"]  # reading from the bucket
     songs = list(transform.songs.all())
     # Each song's audio and its cover art, nothing else (previews are gone once the song is stored).
     assert s3_media.keys() == sorted([s.audio.name for s in songs] + [s.cover.name for s in songs])

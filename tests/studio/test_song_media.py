@@ -25,14 +25,17 @@ def making(request_with_songs):
 
 
 def done(song: Song, cover: bool = True) -> Song:
-    """The pipeline's last steps: the service said done (with what it made), the audio is stored."""
+    """The pipeline's last steps: the service said done (with what it made), the audio is stored,
+    then its cover art."""
     assert song.record_done("http://upstream/a.mp3", "Neon Rain (Night Mix)", "[Verse]\nNeon on the water",
                             timezone.now(), style="synthwave, dreamy", image_url="http://upstream/c.png")
     song.refresh_from_db()
-    if cover:
-        assert song.attach_cover(default_storage.save("covers/c.jpg", ContentFile(jpeg())))
     assert song.store_audio(default_storage.save("songs/a.wav", ContentFile(tone_wav())), "wav", 2.0, [0.5] * 10)
     song.refresh_from_db()
+    assert song.finishing  # the service's cover art is still to be copied
+    if cover:
+        assert song.finish([], default_storage.save("covers/c.jpg", ContentFile(jpeg())))
+        song.refresh_from_db()
     return song
 
 

@@ -38,6 +38,11 @@ def pump_until(condition, seconds=40.0):
     raise AssertionError([(s.pk, s.status, s.progress, s.error_detail[:200]) for s in Song.objects.all()])
 
 
+def settled(transform) -> bool:
+    """Every song ended, and every stored one has its cover art and waveform (or was refused them)."""
+    return all(s.is_finished and not s.finishing for s in transform.songs.all())
+
+
 def seconds_of(fieldfile) -> float:
     with tempfile.NamedTemporaryFile(suffix=Path(fieldfile.name).suffix) as copy, fieldfile.open("rb") as stored:
         copy.write(stored.read())
@@ -64,7 +69,7 @@ def test_a_card_plays_the_part_made_so_far_then_the_stored_song_with_its_cover(
         assert answer.status_code == 200 and answer["Content-Type"].startswith("audio/")
         assert engine.url not in card  # the browser is never handed the service's address
 
-        pump_until(lambda: all(s.is_finished for s in transform.songs.all()))
+        pump_until(lambda: settled(transform))
         song.refresh_from_db()
         assert song.status == Song.Status.DONE and not song.partial and not default_storage.exists(preview_name)
         assert 4.9 <= so_far < seconds_of(song.audio) - 2
@@ -88,7 +93,7 @@ def test_without_previews_or_images_songs_finish_with_neither(dialect, upstream_
         submit_transform(transform.pk)
         seen_partial = []
         pump_until(lambda: seen_partial.extend(s.partial.name for s in transform.songs.all() if s.partial)
-                   or all(s.is_finished for s in transform.songs.all()))
+                   or settled(transform))
         counts = engine.stats()["counts"]
     assert seen_partial == [] and "preview" not in counts and "image" not in counts
     for song in transform.songs.all():
@@ -101,7 +106,7 @@ def test_a_refused_cover_never_fails_the_song(fault, upstream_at, project, owner
         upstream_at(engine.url)
         transform = make_request(project, owner)
         submit_transform(transform.pk)
-        pump_until(lambda: all(s.is_finished for s in transform.songs.all()))
+        pump_until(lambda: settled(transform))
     for song in transform.songs.all():
         assert song.status == Song.Status.DONE and song.audio and not song.cover
     assert "cover art refused" in caplog.text
@@ -113,7 +118,7 @@ def test_a_cover_over_the_byte_cap_is_not_fetched_whole(upstream_at, project, ow
         upstream_at(engine.url, RIFFWEB_COVER_MAX_BYTES=1000)
         transform = make_request(project, owner)
         submit_transform(transform.pk)
-        pump_until(lambda: all(s.is_finished for s in transform.songs.all()))
+        pump_until(lambda: settled(transform))
     assert all(s.status == Song.Status.DONE and not s.cover for s in transform.songs.all())
     assert "cover art refused" in caplog.text
 
