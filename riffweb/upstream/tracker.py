@@ -269,14 +269,14 @@ def _refused(exc: upstream.UpstreamBusy, songs: list[Song], now) -> bool:
     """A 429 on a status call; True when all polling must wait.
 
     A wait the service names (Retry-After) holds every status call until then. Without one,
-    only the songs asked about wait, a little longer each time they are refused in a row, so
-    a stray 429 costs them a second or two and a real limit slows their polls down fast.
+    only the songs asked about wait, half as long again each time they are refused in a row,
+    so a stray 429 costs them about a second and a real limit slows their polls down fast.
     """
     if exc.stated:
         _note_failure(exc)
         return True
     UpstreamState.note_error(exc.detail)
-    _back_off(songs, now, floor=2 * settings.RIFFWEB_POLL_MIN)
+    _back_off(songs, now, factor=1.5, floor=settings.RIFFWEB_POLL_MIN)
     return False
 
 
