@@ -29,7 +29,8 @@ engine in its own process with `--song-seconds 10` (instrumentals of about 10–
 cost the engine no rendering).
 It uses its own media folder and its own database: a SQLite file, or with a postgres://
 DATABASE_URL a database named riffweb_bench_pipeline (or BENCH_PG_NAME) on that server (dropped and made again).
-With REDIS_URL the cluster uses the Redis broker, as in production.
+With REDIS_URL the cluster uses the Redis broker, as in production, on that server's database 14
+(emptied before each run, so no task left queued by an earlier run is worked in this one).
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ os.environ.setdefault("SQLITE_PATH", str(WORK / "bench.sqlite3"))
 os.environ["MEDIA_ROOT"] = str(WORK / "media")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+if os.environ.get("REDIS_URL"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    os.environ["REDIS_URL"] = urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path="/14"))
 
 import django  # noqa: E402
 
@@ -155,6 +160,10 @@ def run_riffweb(args, dialect: str, faults: float, project: Project) -> None:
         "Q_WORKERS": "2",
         "LOG_LEVEL": "INFO",  # the cluster's "running" line tells us it is up
     }
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
     web = None
     if dialect == "useapi":
         web, url = web_server()
