@@ -10,15 +10,17 @@ package, and the worker's log lines for it show the id (riffweb/logs.py, connect
 django-q2's pre_enqueue and pre_execute signals in riffweb/upstream/apps.py); task names and
 entry points stay as they are.
 
-Tests that run the steps themselves patch `enqueue` here, the only function that talks to
-the broker.
+Tests that run the steps themselves patch `enqueue` here, the only function that puts work
+on the broker.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from datetime import timedelta
 
+from django_q.brokers import get_broker
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
@@ -37,6 +39,7 @@ RENDER_ARRANGEMENT = "riffweb.studio.tasks.render_arrangement"
 EMPTY_TRASH = "riffweb.library.tasks.empty_trash"
 MAIL_MENTION = "riffweb.review.tasks.mail_mention"
 MAIL_DIGESTS = "riffweb.review.tasks.mail_digests"
+BACKED_UP = 20  # queued tasks
 PUMP_SCHEDULE = "riffweb-upstream-pump"
 DIGEST_SCHEDULE = "riffweb.review: daily e-mail digests"
 TRASH_SCHEDULE = "riffweb.library: empty the trash"
@@ -52,15 +55,29 @@ def enqueue(func: str, *args, name: str = "") -> bool:
     return True
 
 
+PUMP_ON_ITS_WAY = timedelta(seconds=10)  # after that, a pump lost on its way is replaced
+
+
 def kick_pump() -> None:
-    """Start the tracking chain unless a pump holds the lease."""
-    if not UpstreamState.pump_is_live():
+    """Start the tracking chain unless a pump holds the lease or is already on its way."""
+    if UpstreamState.reserve_pump(PUMP_ON_ITS_WAY):
         enqueue(PUMP)
 
 
 def pump_successor() -> None:
-    """A pump hands over to the next one when its time is up (see tracker.run_pump)."""
+    """A pump hands over to the next one when its time is up (see tracker.run_pump); the
+    successor is on its way, so kicks meanwhile add no other."""
+    UpstreamState.reserve_pump(PUMP_ON_ITS_WAY)
     enqueue(PUMP)
+
+
+def backed_up() -> bool:
+    """More tasks wait in the broker than a moment's work: a task enqueued now waits a while."""
+    try:
+        return get_broker().queue_size() > BACKED_UP
+    except Exception:  # a broker that cannot say is treated as not backed up
+        log.exception("could not read the queue's length")
+        return False
 
 
 def submit_request(transform_id: int) -> None:

@@ -6,7 +6,10 @@ cluster last did work (the heartbeat operators watch), and whether the upstream 
 operator's attention.
 """
 
+from datetime import timedelta
+
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 
@@ -55,9 +58,21 @@ class UpstreamState(models.Model):
     def ensure(cls) -> None:
         cls.objects.get_or_create(pk=cls.SINGLETON)
 
+    # pump_owner while a pump task is on its way through the queue: any pump may take it over.
+    ON_ITS_WAY = "on its way"
+
     @classmethod
-    def pump_is_live(cls) -> bool:
-        return cls.objects.filter(pk=cls.SINGLETON, pump_lease_until__gte=timezone.now()).exists()
+    def reserve_pump(cls, hold: timedelta) -> bool:
+        """True when no pump holds the lease or is on its way: the caller enqueues one, and for
+        `hold` every other caller leaves it to that one, so a backed-up queue (where a pump may
+        wait a while for a worker) gets one pump, not one per request."""
+        cls.ensure()
+        now = timezone.now()
+        return bool(
+            cls.objects.filter(pk=cls.SINGLETON)
+            .filter(Q(pump_lease_until__isnull=True) | Q(pump_lease_until__lt=now))
+            .update(pump_owner=cls.ON_ITS_WAY, pump_lease_until=now + hold)
+        )
 
     @classmethod
     def needs_attention(cls, message: str, detail: str = "", code: int | None = None) -> None:

@@ -51,6 +51,8 @@ from riffweb.upstream.submit import first_poll, submit_transform
 log = logging.getLogger(__name__)
 
 PUMP_LEASE = timedelta(seconds=6)  # renewed every RENEW_EVERY; a dead pump's lapses fast
+PUMP_LONGEST = 40.0  # seconds: well inside django-q2's task timeout (60 s)
+EXTEND_BY = 3.0
 RENEW_EVERY = 1.5
 LOOP_SLEEP = 0.2
 RECONCILE_EVERY = 3.0
@@ -519,7 +521,8 @@ def _claim_pump(owner: str, now) -> bool:
     UpstreamState.ensure()
     return bool(
         UpstreamState.objects.filter(pk=UpstreamState.SINGLETON)
-        .filter(Q(pump_lease_until__isnull=True) | Q(pump_lease_until__lt=now) | Q(pump_owner=owner))
+        .filter(Q(pump_lease_until__isnull=True) | Q(pump_lease_until__lt=now) | Q(pump_owner=owner)
+                | Q(pump_owner=UpstreamState.ON_ITS_WAY))
         .update(pump_owner=owner, pump_lease_until=now + PUMP_LEASE, heartbeat_at=now)
     )
 
@@ -599,12 +602,19 @@ def drain_downloads(seconds: float = DRAIN_SECONDS, threads: int = 2, idle: floa
 
 
 def run_pump(seconds: float | None = None) -> bool:
-    """Track for a while if no other pump is; returns True when this pump held the lease."""
+    """Track for a while if no other pump is; returns True when this pump held the lease.
+
+    Without `seconds`, for RIFFWEB_PUMP_SECONDS, and longer (up to PUMP_LONGEST) while the
+    broker's queue is backed up: a successor would wait behind every queued task (a burst of
+    requests to send), and no song would be polled or stored meanwhile.
+    """
     owner = uuid.uuid4().hex
     if not _claim_pump(owner, timezone.now()):
         return False
+    extend = seconds is None
     seconds = settings.RIFFWEB_PUMP_SECONDS if seconds is None else seconds
     end = time.monotonic() + seconds
+    longest = time.monotonic() + max(seconds, PUMP_LONGEST)
     threads = settings.RIFFWEB_DOWNLOAD_THREADS  # 0: everything inline (tests on one connection)
     client = upstream.configured()
     pool = ThreadPoolExecutor(threads + 2, thread_name_prefix="pump") if threads else None
@@ -623,10 +633,14 @@ def run_pump(seconds: float | None = None) -> bool:
             running[key] = pool.submit(_in_thread, func, pk)
 
     try:
-        while time.monotonic() < end:
+        while True:
+            mono = time.monotonic()
+            if mono >= end:
+                if not (extend and mono < longest and queue.backed_up()):
+                    break
+                end = min(longest, mono + EXTEND_BY)
             if pool is not None:
                 close_old_connections()
-            mono = time.monotonic()
             now = timezone.now()
             if mono - last_renew > RENEW_EVERY:
                 if not _claim_pump(owner, now):
