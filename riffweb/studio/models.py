@@ -614,6 +614,10 @@ class SongQuerySet(models.QuerySet):
     def unfinished(self):
         return self.exclude(status__in=Song.FINISHED)
 
+    def in_flight(self):
+        """Songs the pipeline still works on: to be sent, being made, or being stored."""
+        return self.filter(status__in=[Song.Status.PENDING, Song.Status.RUNNING, Song.Status.DOWNLOADING])
+
     def live(self):
         """Songs still waiting for the service to report them (not downloading, not ended)."""
         return self.filter(status__in=[Song.Status.PENDING, Song.Status.RUNNING])

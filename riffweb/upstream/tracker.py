@@ -62,7 +62,7 @@ MAX_CALLS_PER_LOOP = 20
 QUEUED_GRACE = timedelta(seconds=10)
 NEAR_DONE = 95  # percent
 NEAR_DONE_INTERVAL = 1.2  # seconds between polls once a track is this close
-DRAIN_SECONDS = 12.0
+DRAIN_SECONDS = 6.0  # short: the pump's successor may be waiting for this worker
 DRAIN_KICK_EVERY = 3.0  # a submit task should have run by then
 
 PARTIAL_DEADLINE = 20.0  # seconds for one preview copy; the next one is due soon anyway
@@ -488,11 +488,12 @@ def downloads_due(now, limit: int, busy: set[int]) -> list[int]:
     return list(ids)
 
 
-def work_due(now, limit: int, busy: set[int]) -> tuple[object, list[int]]:
+def work_due(now, limit: int, busy: set[int], extras: bool = True) -> tuple[object, list[int]]:
     """The songs a download thread should take next, with the step to run on each: finished
-    tracks to store first, and only when none waits, stored songs' cover art and waveform."""
+    tracks to store first, and only when none waits (and `extras`), stored songs' cover art and
+    waveform."""
     due = downloads_due(now, limit, busy)
-    if due:
+    if due or not extras:
         return download_song, due
     finishing = Song.objects.finishing_due(now).exclude(pk__in=busy).order_by("finished_at")
     return finish_song, list(finishing.values_list("pk", flat=True)[:limit])
@@ -544,9 +545,9 @@ class _Claims:
         self.lock = threading.Lock()
         self.busy: set[int] = set()
 
-    def take(self) -> tuple[object, int] | None:
+    def take(self, extras: bool) -> tuple[object, int] | None:
         with self.lock:
-            step, due = work_due(timezone.now(), 1, self.busy)
+            step, due = work_due(timezone.now(), 1, self.busy, extras)
             if not due:
                 return None
             self.busy.add(due[0])
@@ -557,8 +558,9 @@ class _Claims:
             self.busy.discard(pk)
 
 
-def _download_loop(claims: _Claims, until: float) -> int:
-    """Download (or finish) due songs one after another until none is left or `until` passes.
+def _download_loop(claims: _Claims, until: float, extras: bool = True) -> int:
+    """Download (or with `extras`, finish) due songs one after another until none is left or
+    `until` passes.
 
     A thread that takes its next song as soon as it finishes one keeps every thread busy
     through a burst; waiting for the pump's next loop to refill it left threads idle for
@@ -567,7 +569,7 @@ def _download_loop(claims: _Claims, until: float) -> int:
     done = 0
     try:
         while time.monotonic() < until:
-            taken = claims.take()
+            taken = claims.take(extras)
             if taken is None:
                 break
             step, pk = taken
@@ -584,14 +586,16 @@ def _download_loop(claims: _Claims, until: float) -> int:
 
 
 def drain_downloads(seconds: float = DRAIN_SECONDS, threads: int = 2, idle: float = 2.0) -> int:
-    """Download finished songs in this worker until none has waited for `idle` seconds."""
+    """Download finished songs in this worker until none has waited for `idle` seconds. Not
+    their extras: a drain that stayed on for those would keep its worker from the pump's
+    successor."""
     end = time.monotonic() + seconds
     quiet_since = time.monotonic()
     done = 0
     claims = _Claims()
     with ThreadPoolExecutor(threads, thread_name_prefix="drain") as pool:
         while time.monotonic() < end and time.monotonic() - quiet_since < idle:
-            got = sum(f.result() for f in [pool.submit(_download_loop, claims, end) for _ in range(threads)])
+            got = sum(f.result() for f in [pool.submit(_download_loop, claims, end, False) for _ in range(threads)])
             if got:
                 done += got
                 quiet_since = time.monotonic()
@@ -604,9 +608,10 @@ def drain_downloads(seconds: float = DRAIN_SECONDS, threads: int = 2, idle: floa
 def run_pump(seconds: float | None = None) -> bool:
     """Track for a while if no other pump is; returns True when this pump held the lease.
 
-    Without `seconds`, for RIFFWEB_PUMP_SECONDS, and longer (up to PUMP_LONGEST) while the
-    broker's queue is backed up: a successor would wait behind every queued task (a burst of
-    requests to send), and no song would be polled or stored meanwhile.
+    Without `seconds`, for RIFFWEB_PUMP_SECONDS, and longer (up to PUMP_LONGEST) while songs
+    are in flight or the broker's queue is backed up: a successor waits for a free worker, behind
+    every queued task (a burst of requests to send) and the drains running, and no song is polled
+    or stored meanwhile.
     """
     owner = uuid.uuid4().hex
     if not _claim_pump(owner, timezone.now()):
@@ -636,7 +641,7 @@ def run_pump(seconds: float | None = None) -> bool:
         while True:
             mono = time.monotonic()
             if mono >= end:
-                if not (extend and mono < longest and queue.backed_up()):
+                if not (extend and mono < longest and (Song.objects.in_flight().exists() or queue.backed_up())):
                     break
                 end = min(longest, mono + EXTEND_BY)
             if pool is not None:

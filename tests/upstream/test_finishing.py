@@ -55,3 +55,15 @@ def test_a_song_whose_extras_kill_every_worker_is_left_without_them(request_with
     assert tracker.work_due(now, 5, set()) == (tracker.finish_song, [])
     song.refresh_from_db()
     assert song.status == Song.Status.DONE and song.audio.name == "songs/a.mp3"
+
+
+def test_a_drain_stores_finished_tracks_and_leaves_extras_to_the_pump(request_with_songs, db):
+    """A drain that took extras would stay on, holding the worker the pump's successor needs."""
+    finishing, downloading = request_with_songs.songs.order_by("variant")
+    Song.objects.filter(pk=finishing.pk).update(status=Song.Status.DONE, audio="songs/a.mp3", finishing=True)
+    Song.objects.filter(pk=downloading.pk).update(status=Song.Status.DOWNLOADING)
+    now = timezone.now()
+    assert tracker.work_due(now, 5, set(), extras=False) == (tracker.download_song, [downloading.pk])
+    Song.objects.filter(pk=downloading.pk).update(status=Song.Status.DONE)
+    assert tracker.work_due(now, 5, set(), extras=False) == (tracker.download_song, [])
+    assert tracker.work_due(now, 5, set()) == (tracker.finish_song, [finishing.pk])

@@ -1,6 +1,6 @@
 """The tracking chain under a burst: one pump on its way however many requests kick it, and
-a pump that keeps tracking while the broker's queue is backed up instead of handing over to a
-successor that would wait behind every queued task."""
+a pump that keeps tracking while songs are in flight or the broker's queue is backed up,
+instead of handing over to a successor that would wait for a free worker."""
 
 import time
 from datetime import timedelta
@@ -10,8 +10,10 @@ from django.utils import timezone
 from django_q.brokers import get_broker
 
 from riffweb import queue
+from riffweb.studio.models import Song
 from riffweb.upstream import tracker
 from riffweb.upstream.models import UpstreamState
+from tests.conftest import make_request
 
 
 @pytest.fixture(autouse=True)
@@ -43,14 +45,20 @@ def test_a_pump_lost_on_its_way_is_replaced_by_the_next_kick(enqueued, db):
     assert pumps(enqueued) == 2
 
 
-def test_a_pump_keeps_tracking_while_the_queue_is_backed_up(settings, monkeypatch, db):
+def test_a_pump_keeps_tracking_while_songs_are_in_flight_or_the_queue_is_backed_up(settings, monkeypatch,
+                                                                                   project, owner):
     settings.RIFFWEB_PUMP_SECONDS = 0.2
     monkeypatch.setattr(tracker, "PUMP_LONGEST", 3.0)
     broker = get_broker()
     try:
         started = time.monotonic()
         assert tracker.run_pump()
-        assert time.monotonic() - started < 3.0  # nothing queued: it hands over on time
+        assert time.monotonic() - started < 3.0  # nothing queued, nothing in flight: it hands over on time
+        transform = make_request(project, owner)
+        started = time.monotonic()
+        assert tracker.run_pump()
+        assert time.monotonic() - started >= 3.0  # songs in flight: it tracks them for as long as it may
+        transform.songs.update(status=Song.Status.DONE)
         for n in range(queue.BACKED_UP + 1):
             broker.enqueue(f"task {n}")  # as many packages as a burst leaves waiting for a worker
         assert queue.backed_up()
