@@ -205,16 +205,19 @@ def _chunks(items: list, size: int):
         yield items[start : start + size]
 
 
-def _due_songs(now, limit: int) -> list[Song]:
-    """Due songs plus those due soon (within half their interval): they share the calls."""
-    due = Song.objects.filter(status=Song.Status.RUNNING, next_poll_at__lte=now)
-    if not due.exists():
+def _due_songs(now, limit: int, size: int) -> list[Song]:
+    """Due songs plus those due soon (within half their interval), as many as fill the calls
+    the due ones need anyway (`size` ids a call): they share the calls. Only those rows are
+    loaded: with thousands of songs near done, loading every song due within the window on
+    every loop took the CPU the downloads needed."""
+    due = Song.objects.filter(status=Song.Status.RUNNING, next_poll_at__lte=now)[:limit].count()
+    if not due:
         return []
     window = now + timedelta(seconds=settings.RIFFWEB_POLL_MAX / 2)
     candidates = (
         Song.objects.select_related("transform")
         .filter(status=Song.Status.RUNNING, next_poll_at__lte=window)
-        .order_by("next_poll_at")[:limit]
+        .order_by("next_poll_at")[: min(limit, -(-due // size) * size)]
     )
     return [s for s in candidates if s.next_poll_at <= now + timedelta(seconds=0.5 * s.poll_interval)]
 
@@ -253,7 +256,7 @@ def poll_due(client: upstream.Client, state: UpstreamState) -> int:
         return 0
     size = max(1, min(state.feed_chunk or client.poll_batch, client.poll_batch))
     limit = 1 if state.unreachable_since else size * MAX_CALLS_PER_LOOP  # an outage: one probe
-    songs = _due_songs(now, limit)
+    songs = _due_songs(now, limit, size)
     if state.unreachable_since and not songs:
         songs = list(Song.objects.select_related("transform").filter(status=Song.Status.RUNNING)
                      .order_by("next_poll_at")[:1])
