@@ -64,6 +64,7 @@ NEAR_DONE = 95  # percent
 NEAR_DONE_INTERVAL = 1.2  # seconds between polls once a track is this close
 DRAIN_SECONDS = 6.0  # short: the pump's successor may be waiting for this worker
 DRAIN_KICK_EVERY = 3.0  # a submit task should have run by then
+LINGER = 1.0  # seconds an idle download thread of the pump waits before it looks again
 
 PARTIAL_DEADLINE = 20.0  # seconds for one preview copy; the next one is due soon anyway
 COVER_DEADLINE = 10.0
@@ -150,8 +151,9 @@ def apply_track(
 
 
 def apply_job(job_id: str, tracks: list[upstream.Track], now, via_callback=False,
-              known: list[Song] = (), batch: list | None = None) -> None:
-    """A job's report: match its tracks to the songs waiting on it, then move each forward.
+              known: list[Song] = (), batch: list | None = None) -> int:
+    """A job's report: match its tracks to the songs waiting on it, then move each forward;
+    returns how many of them finished (their audio is to be stored now).
 
     `known` are songs of the job already loaded (the due ones); the database is asked only for
     a track none of them is. A track with no song of its own fills a song still without one, or
@@ -160,10 +162,11 @@ def apply_job(job_id: str, tracks: list[upstream.Track], now, via_callback=False
     by_track = {s.upstream_id: s for s in known if s.upstream_id}
     if any(t.id not in by_track for t in tracks):
         by_track = _match_tracks(job_id, tracks, now)
+    finished = 0
     for track in tracks:
         song = by_track.get(track.id)
         if song is not None:
-            apply_track(song, track, now, via_callback=via_callback, batch=batch)
+            finished += apply_track(song, track, now, via_callback=via_callback, batch=batch) == "done"
     ended = tracks and all(t.state != "running" for t in tracks)
     matched = {s.pk for s in by_track.values()}
     waiting = [s for s in known if s.pk not in matched and not s.upstream_id and s.status == Song.Status.RUNNING]
@@ -176,6 +179,7 @@ def apply_job(job_id: str, tracks: list[upstream.Track], now, via_callback=False
     elif not via_callback:
         for song in waiting:  # its job is alive but has not shown this song yet: no progress
             apply_track(song, upstream.Track(id="", state="running", progress=song.progress), now, batch=batch)
+    return finished
 
 
 def _match_tracks(job_id: str, tracks: list[upstream.Track], now) -> dict[str, Song]:
@@ -247,8 +251,9 @@ def _unreachable(state: UpstreamState, exc: upstream.UpstreamError, now) -> None
     UpstreamState.mark_unreachable(now + timedelta(seconds=delay), exc.detail)
 
 
-def poll_due(client: upstream.Client, state: UpstreamState) -> int:
-    """Poll every due song in as few calls as possible; returns the number of calls made."""
+def poll_due(client: upstream.Client, state: UpstreamState, noticed=None) -> int:
+    """Poll every due song in as few calls as possible; returns the number of calls made.
+    `noticed()` is called as soon as a call's answer has finished songs recorded."""
     now = timezone.now()
     if state.busy_until and state.busy_until > now:
         return 0
@@ -267,7 +272,7 @@ def poll_due(client: upstream.Client, state: UpstreamState) -> int:
     by_job: dict[str, list[Song]] = {}
     for song in songs:
         by_job.setdefault(song.job_id or song.upstream_id, []).append(song)
-    return _poll_jobs(client, state, by_job, size, now)
+    return _poll_jobs(client, state, by_job, size, now, noticed)
 
 
 def _refused(exc: upstream.UpstreamBusy, songs: list[Song], now) -> bool:
@@ -290,7 +295,7 @@ def _halves(items: list) -> list[list]:
     return [items[:middle], items[middle:]]
 
 
-def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> int:
+def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now, noticed=None) -> int:
     """Ask about the jobs in batches; a batch the upstream chokes on is asked again.
 
     A refused list (400, 414) makes every later batch a pair. A 5xx or a malformed answer is
@@ -351,6 +356,7 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> 
             log.info("status call about %d ids answered %d; asking about the rest again", len(job_ids), len(reports))
             queue_ = [(h, 0) for h in _halves(unreported) if h] + queue_
         running: list[Song] = []
+        finished = 0
         for job_id in job_ids:
             tracks = reports.get(job_id)
             if tracks is None:
@@ -359,9 +365,11 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now) -> 
                         interval = next_interval(song.progress, song.progress, 0, song.poll_interval)
                         song.note_missing(seen, interval, settings.RIFFWEB_LOST_AFTER_POLLS)
                 continue
-            apply_job(job_id, tracks, seen, known=by_job[job_id], batch=running)
+            finished += apply_job(job_id, tracks, seen, known=by_job[job_id], batch=running)
         if running:  # one statement for the whole chunk, not one per song
             Song.objects.bulk_update(running, Song.CADENCE_FIELDS)
+        if finished and noticed is not None:
+            noticed()
     return calls
 
 
@@ -547,6 +555,8 @@ class _Claims:
     def __init__(self):
         self.lock = threading.Lock()
         self.busy: set[int] = set()
+        self.wake = threading.Event()  # set when a poll (or the pump's check) finds songs to store
+        self.stopping = False  # the pump is done: lingering threads end
 
     def take(self, extras: bool) -> tuple[object, int] | None:
         with self.lock:
@@ -561,20 +571,25 @@ class _Claims:
             self.busy.discard(pk)
 
 
-def _download_loop(claims: _Claims, until: float, extras: bool = True) -> int:
-    """Download (or with `extras`, finish) due songs one after another until none is left or
-    `until` passes.
+def _download_loop(claims: _Claims, until: float, extras: bool = True, linger: bool = False) -> int:
+    """Download (or with `extras`, finish) due songs one after another until none is left (or
+    with `linger`, until woken or LINGER passes, then look again) or `until` passes.
 
     A thread that takes its next song as soon as it finishes one keeps every thread busy
     through a burst; waiting for the pump's next loop to refill it left threads idle for
-    most of each loop while finished songs queued.
+    most of each loop while finished songs queued. A lingering thread starts a song's download
+    the moment the poll that reported it is applied, not after the loop's other status calls.
     """
     done = 0
     try:
-        while time.monotonic() < until:
+        while time.monotonic() < until and not claims.stopping:
             taken = claims.take(extras)
             if taken is None:
-                break
+                if not linger:
+                    break
+                claims.wake.wait(max(0.0, min(LINGER, until - time.monotonic())))
+                claims.wake.clear()
+                continue
             step, pk = taken
             try:
                 step(pk)
@@ -665,7 +680,7 @@ def run_pump(seconds: float | None = None) -> bool:
                 for pk in to_poll:
                     start(uploads.poll_upload, pk, ("upload-status", pk))
             try:
-                poll_due(client, UpstreamState.get())
+                poll_due(client, UpstreamState.get(), noticed=claims.wake.set)
             except Exception:  # a bug must not stop the chain; the rows stay the truth
                 log.exception("polling failed")
             # Right after the poll that reported them: a preview is worth hearing at once.
@@ -680,17 +695,20 @@ def run_pump(seconds: float | None = None) -> bool:
                 time.sleep(LOOP_SLEEP)
                 continue
             loops = [f for f in loops if not f.done()]
-            room = threads - len(loops)
+            for _ in range(threads - len(loops)):
+                loops.append(pool.submit(_download_loop, claims, end, True, True))
             with claims.lock:
-                _, due = work_due(timezone.now(), room + 2 * threads, claims.busy)
-            for _ in range(min(room, len(due))):
-                loops.append(pool.submit(_download_loop, claims, end))
-            if len(due) > room and mono - last_drain > DRAIN_KICK_EVERY:
+                due = downloads_due(timezone.now(), threads + 1, claims.busy)
+            if due:  # e.g. a callback's song, or a retry whose time came
+                claims.wake.set()
+            if len(due) > threads and mono - last_drain > DRAIN_KICK_EVERY:
                 # More finished songs than this pump's threads can take: another worker helps.
                 last_drain = mono
                 queue.drain_downloads()
             time.sleep(LOOP_SLEEP)
     finally:
+        claims.stopping = True
+        claims.wake.set()
         if pool is not None:
             pool.shutdown(wait=True)
     if held:
