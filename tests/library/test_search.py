@@ -80,11 +80,20 @@ def _queries(client, params) -> int:
 
 
 @pytest.mark.parametrize("params", [{}, {"q": "moon"}, {"q": "neon mo", "sort": "title", "page": "2"}])
-def test_a_page_costs_the_same_few_queries_with_ten_or_two_hundred_songs(owner_client, owner, project, params):
-    _songs(project, owner, 10)
+def test_a_page_costs_the_same_few_queries_with_thirty_or_two_hundred_songs(owner_client, owner, project, params):
+    _songs(project, owner, 30)  # two pages: the second is a page at both sizes, not past the end
     few = _queries(owner_client, params)
-    _songs(project, owner, 190)
+    _songs(project, owner, 170)
     assert _queries(owner_client, params) == few <= 10
+
+
+def test_a_search_page_shows_how_many_songs_match_and_past_the_end_the_last_page(owner_client, owner, project):
+    _songs(project, owner, 30)
+    make_request(project, owner, title="Sunrise")
+    first = owner_client.get(LIBRARY, {"q": "moon", "sort": "title"}).content.decode()
+    assert "30 songs" in first and "Page 1 of 2" in first and rows(owner_client.get(LIBRARY, {"q": "moon"})) == 25
+    last = owner_client.get(LIBRARY, {"q": "moon", "sort": "title", "page": "99"}).content.decode()
+    assert "Page 2 of 2" in last and last.count('class="library-row') == 5 and "Moon 9" in last
 
 
 def test_the_search_is_answered_from_its_index(owner, project):
