@@ -56,6 +56,13 @@ def test_it_finds_renamed_relabelled_and_bulk_created_songs_and_forgets_deleted_
     assert rows(owner_client.get(LIBRARY, {"q": "glass"})) == 0
 
 
+def test_a_song_changed_by_a_queryset_update_is_found_by_its_new_words(owner_client, owner, project):
+    make_request(project, owner, title="Crimson", tags="jazz")
+    Song.objects.filter(project=project).update(title="Winter static", tags="dub", labels="keeper")
+    assert rows(owner_client.get(LIBRARY, {"q": "winter dub keep"})) == 2
+    assert rows(owner_client.get(LIBRARY, {"q": "crimson"})) == rows(owner_client.get(LIBRARY, {"q": "jazz"})) == 0
+
+
 def test_it_shows_only_songs_i_may_hear(owner_client, owner, stranger, project):
     make_request(project, owner, title="Mine moon")
     make_request(Project.create_for(stranger, name="Secret"), stranger, title="Their moon")
