@@ -96,12 +96,13 @@ def _count(ids) -> tuple[int, bool]:
 def _search_window(songs: QuerySet, order: tuple[str, ...], number: int) -> tuple[list[int], int, int]:
     """Page `number` of a search's ids (and one more, to know of a next page), its number, and
     how many songs match, in one query: the count rides along as a window over every match, so
-    the matches are found once and only the page is sorted. (All the matching ids, sorted and
-    sent to Python, cost most of a search at 100,000 songs: 15,000 for "moon".)
+    the matches are found once and only the page is sorted. (At 100,000 songs "moon" matches
+    15,000: sorting all their titles and sending every id to Python took PostgreSQL a median
+    71 ms, this 44 ms.)
 
     Ordered without `ordered()`'s deleted_at lead: with a LIMIT, that lead makes PostgreSQL
     walk song_library_recent and test every song against the search, instead of taking the
-    matches from the search index (1.3 s against 40 ms at 100,000 songs)."""
+    matches from the search index (EXPLAIN ANALYZE: 1.35 s against 47 ms)."""
     matches = songs.order_by(*order).annotate(matches=Window(Count("pk"))).values_list("pk", "matches")
 
     def window(n: int) -> tuple[list[int], int]:
