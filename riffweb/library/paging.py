@@ -7,15 +7,15 @@ keyset pagination: an index range scan of one page), and the count stops at COUN
 ("10000+ songs"). A bare `?page=N` (a typed or old link) still works by offset.
 
 Keyset seeking needs a sort whose fields are never NULL (NULLs sort first on SQLite and last
-on PostgreSQL); other sorts, and searches (whose ids all come back in one query anyway),
-page by offset.
+on PostgreSQL); other sorts, and searches, page by offset. A search's page and its count come
+from one query (`_search_window`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 
 PAGE_SIZE = 25
 # Beyond this the count is shown as "10000+": exact counts of huge libraries cost more than a page.
@@ -88,11 +88,34 @@ def _seek(songs: QuerySet, order: tuple[str, ...], anchor: dict, forward: bool) 
 
 
 def _count(ids) -> tuple[int, bool]:
-    if isinstance(ids, list):
-        return len(ids), False
     # COUNT(*) over a LIMITed subquery stops at the cap; unordered, so nothing is sorted first.
     count = ids.order_by()[:COUNT_CAP + 1].count()
     return min(count, COUNT_CAP), count > COUNT_CAP
+
+
+def _search_window(songs: QuerySet, order: tuple[str, ...], number: int) -> tuple[list[int], int, int]:
+    """Page `number` of a search's ids (and one more, to know of a next page), its number, and
+    how many songs match, in one query: the count rides along as a window over every match, so
+    the matches are found once and only the page is sorted. (At 100,000 songs "moon" matches
+    15,000: sorting all their titles and sending every id to Python took PostgreSQL a median
+    71 ms, this 44 ms.)
+
+    Ordered without `ordered()`'s deleted_at lead: with a LIMIT, that lead makes PostgreSQL
+    walk song_library_recent and test every song against the search, instead of taking the
+    matches from the search index (EXPLAIN ANALYZE: 1.35 s against 47 ms)."""
+    matches = songs.order_by(*order).annotate(matches=Window(Count("pk"))).values_list("pk", "matches")
+
+    def window(n: int) -> tuple[list[int], int]:
+        rows = list(matches[(n - 1) * PAGE_SIZE:n * PAGE_SIZE + 1])
+        return [pk for pk, _ in rows], rows[0][1] if rows else 0
+
+    ids, total = window(number)
+    if not ids and number > 1:  # past the end (so no count came back): the last page
+        ids, total = window(1)
+        number = max(1, -(-total // PAGE_SIZE))
+        if number > 1:
+            ids, total = window(number)
+    return ids, number, total
 
 
 def page_of(songs: QuerySet, order: tuple[str, ...], params, query: str, searching: bool) -> SongPage:
@@ -109,11 +132,12 @@ def page_of(songs: QuerySet, order: tuple[str, ...], params, query: str, searchi
         # Only a song of this very list anchors a page: nothing about other songs leaks.
         columns = [n.lstrip("-") for n in order]
         anchor = songs.filter(pk=anchor_pk).values(*columns).first()
-    ids = songs.values_list("pk", flat=True)
     if searching:
-        ids = list(ids)
-    count, capped = _count(ids)
-    if anchor:
+        window, number, total = _search_window(songs, order, number)
+        count, capped = min(total, COUNT_CAP), total > COUNT_CAP
+        page_ids, has_previous, has_next = window[:PAGE_SIZE], number > 1, len(window) > PAGE_SIZE
+    elif anchor:
+        count, capped = _count(songs.values_list("pk", flat=True))
         window = list(_seek(songs, order, anchor, forward).values_list("pk", flat=True)[:PAGE_SIZE + 1])
         more = len(window) > PAGE_SIZE
         window = window[:PAGE_SIZE]
@@ -123,6 +147,8 @@ def page_of(songs: QuerySet, order: tuple[str, ...], params, query: str, searchi
             page_ids, has_previous, has_next = window[::-1], more, True
             number = number if more else 1
     else:
+        ids = songs.values_list("pk", flat=True)
+        count, capped = _count(ids)
         last = max(1, -(-count // PAGE_SIZE))
         number = min(number, last) if not capped else number
         offset = (number - 1) * PAGE_SIZE

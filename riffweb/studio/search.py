@@ -1,9 +1,14 @@
 """Full-text search over a song's words (title, lyrics, tags, labels), with an index per vendor.
 
 PostgreSQL: a GIN index over the tsvector expression `vector()`; the query uses the same
-expression, so the planner answers it from the index. SQLite: an FTS5 table holding the same
-columns, kept in sync by triggers on the song table, so every writer (verbs, bulk_create,
-QuerySet.update) keeps it true.
+expression, so the planner answers it from the index. The index's answer for a prefix query
+is exact (EXPLAIN ANALYZE shows exact heap blocks and no recheck of the expression), so a
+stored tsvector column would save no time: measured at 100,000 songs, "moon" took the same
+within noise either way, while the column would rewrite the table and forbid altering the
+type of the columns it reads.
+
+SQLite: an FTS5 table holding the same columns, kept in sync by triggers on the song table,
+so every writer (verbs, bulk_create, QuerySet.update) keeps it true.
 
 Both match every word the user typed as a prefix ("alp" finds "Alpha"), all words required;
 punctuation is dropped, so no user input reaches either query language as syntax.
