@@ -4,7 +4,7 @@ Nothing here enqueues by itself: `riffweb.queue` is the one seam that hands work
 
 - submit_transform(pk): one create call, claimed by a conditional UPDATE (see submit.py).
 - pump(): the tracking chain (see tracker.py); hands over to its successor.
-- drain_downloads(): another worker helping with a burst of finished songs (and their extras).
+- drain_downloads(): another worker storing a burst of finished songs, and making stored songs' extras.
 - send_upload(pk): sends a musician's upload upstream (see uploads.py).
 - write_lyrics(pk): asks the service to write a lyrics draft (see lyrics_help.py).
 """

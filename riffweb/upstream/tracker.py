@@ -62,7 +62,7 @@ MAX_CALLS_PER_LOOP = 20
 QUEUED_GRACE = timedelta(seconds=10)
 NEAR_DONE = 95  # percent
 NEAR_DONE_INTERVAL = 1.2  # seconds between polls once a track is this close
-DRAIN_SECONDS = 6.0  # short: the pump's successor may be waiting for this worker
+DRAIN_SECONDS = 6.0
 DRAIN_KICK_EVERY = 3.0  # a submit task should have run by then
 LINGER = 1.0  # seconds an idle download thread of the pump waits before it looks again
 
@@ -604,16 +604,18 @@ def _download_loop(claims: _Claims, until: float, extras: bool = True, linger: b
 
 
 def drain_downloads(seconds: float = DRAIN_SECONDS, threads: int = 2, idle: float = 2.0) -> int:
-    """Download finished songs in this worker until none has waited for `idle` seconds. Not
-    their extras: a drain that stayed on for those would keep its worker from the pump's
-    successor."""
+    """Download finished songs in this worker, then make stored songs' extras, until nothing
+    has been due for `idle` seconds or `seconds` pass (short: the pump's successor may be
+    waiting for this worker). The extras are made here, never in the pump's process: a full
+    decode there took the CPU the pump's polling needed, and songs finishing meanwhile were
+    noticed late."""
     end = time.monotonic() + seconds
     quiet_since = time.monotonic()
     done = 0
     claims = _Claims()
     with ThreadPoolExecutor(threads, thread_name_prefix="drain") as pool:
         while time.monotonic() < end and time.monotonic() - quiet_since < idle:
-            got = sum(f.result() for f in [pool.submit(_download_loop, claims, end, False) for _ in range(threads)])
+            got = sum(f.result() for f in [pool.submit(_download_loop, claims, end) for _ in range(threads)])
             if got:
                 done += got
                 quiet_since = time.monotonic()
@@ -696,13 +698,15 @@ def run_pump(seconds: float | None = None) -> bool:
                 continue
             loops = [f for f in loops if not f.done()]
             for _ in range(threads - len(loops)):
-                loops.append(pool.submit(_download_loop, claims, end, True, True))
+                loops.append(pool.submit(_download_loop, claims, end, False, True))
             with claims.lock:
                 due = downloads_due(timezone.now(), threads + 1, claims.busy)
             if due:  # e.g. a callback's song, or a retry whose time came
                 claims.wake.set()
-            if len(due) > threads and mono - last_drain > DRAIN_KICK_EVERY:
-                # More finished songs than this pump's threads can take: another worker helps.
+            if mono - last_drain > DRAIN_KICK_EVERY and (len(due) > threads or (
+                    not due and Song.objects.finishing_due(timezone.now()).exists())):
+                # More finished songs than this pump's threads can take, or extras to make:
+                # another worker helps.
                 last_drain = mono
                 queue.drain_downloads()
             time.sleep(LOOP_SLEEP)

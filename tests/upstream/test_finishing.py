@@ -57,8 +57,9 @@ def test_a_song_whose_extras_kill_every_worker_is_left_without_them(request_with
     assert song.status == Song.Status.DONE and song.audio.name == "songs/a.mp3"
 
 
-def test_a_drain_stores_finished_tracks_and_leaves_extras_to_the_pump(request_with_songs, db):
-    """A drain that took extras would stay on, holding the worker the pump's successor needs."""
+def test_the_pumps_threads_store_finished_tracks_and_leave_extras_to_a_drain(request_with_songs, db):
+    """A full decode in the pump's process took the CPU its polling needed (the cluster test
+    tests/upstream/test_cluster.py sees the drain draw the peaks)."""
     finishing, downloading = request_with_songs.songs.order_by("variant")
     Song.objects.filter(pk=finishing.pk).update(status=Song.Status.DONE, audio="songs/a.mp3", finishing=True)
     Song.objects.filter(pk=downloading.pk).update(status=Song.Status.DOWNLOADING)
