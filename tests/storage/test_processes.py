@@ -63,11 +63,14 @@ def test_upload_on_one_machine_worker_on_another_playback_on_a_third(
 
         transform = make_request(project, owner)
         submit_request(transform.pk)
-        wait_for(lambda: not transform.songs.exclude(status__in=Song.FINISHED).exists(), 60,
+        # A song is whole once its finishing step (cover art, waveform) is over, too.
+        wait_for(lambda: not transform.songs.exclude(status__in=Song.FINISHED).exists()
+                 and not transform.songs.filter(finishing=True).exists(), 60,
                  message=f"songs to finish\n{cluster.log}")
         songs = list(transform.songs.all())
         assert [s.status for s in songs] == [Song.Status.DONE] * 2, [(s.error, s.error_detail) for s in songs]
         covers = [s.cover.name for s in songs]
+        assert all(covers) and all(s.peaks for s in songs)
         assert s3_media.keys() == sorted([upload.audio.name, *(s.audio.name for s in songs), *covers])
 
         player = signed_in(owner, play_url)
