@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import json
 import os
 import statistics
 import sys
@@ -187,6 +188,13 @@ def run_riffweb(args, dialect: str, faults: float, project: Project) -> None:
         while time.time() < deadline and songs.exclude(status__in=Song.FINISHED).exists():
             time.sleep(1)
         stats = engine.stats()
+        # The songs' extras (cover art, waveform) come after their audio: the run ends when they
+        # are made too, so that none is left to the next run's cluster (and its CPU).
+        stored_at = time.time()
+        while time.time() < deadline and songs.filter(finishing=True).exists():
+            time.sleep(1)
+        extras_after = time.time() - stored_at
+        extras_left = songs.filter(finishing=True).count()
     finally:
         cluster.terminate()
         engine.stop()
@@ -208,6 +216,9 @@ def run_riffweb(args, dialect: str, faults: float, project: Project) -> None:
     ]
     store = [(s.finished_at - s.upstream_done_at).total_seconds() for s in done if s.upstream_done_at]
     done_ats = [t["done_at"] for t in tracks.values() if t["done_at"]]
+    (WORK / f"songs-{dialect}-{faults:g}.json").write_text(json.dumps([
+        {"id": s.pk, "done": tracks.get(s.upstream_id, {}).get("done_at"), "noticed": s.upstream_done_at.timestamp(),
+         "stored": s.finished_at.timestamp()} for s in done if s.upstream_done_at]))
     failed = songs.exclude(status=Song.Status.DONE)
     extra = ""
     if failed.exists():
@@ -222,7 +233,8 @@ def run_riffweb(args, dialect: str, faults: float, project: Project) -> None:
         print(
             f"# detail: engine done spread {max(done_ats) - min(done_ats):.1f}s; done→noticed p50 "
             f"{statistics.median(detect):.2f}s p95 {p95(detect):.2f}s; noticed→stored p50 {statistics.median(store):.2f}s "
-            f"p95 {p95(store):.2f}s; calls {dict((k, v) for k, v in counts.items() if k in ('create', 'feed', 'audio'))}",
+            f"p95 {p95(store):.2f}s; calls {dict((k, v) for k, v in counts.items() if k in ('create', 'feed', 'audio'))}; "
+            f"extras made {extras_after:.0f}s after the last audio ({extras_left} left)",
             flush=True,
         )
 
