@@ -117,9 +117,14 @@ def render_arrangement(transform_id: int) -> None:
     enqueue(RENDER_ARRANGEMENT, transform_id, name=f"render-{transform_id}-{uuid.uuid4().hex[:8]}")
 
 
+DRAIN_ON_ITS_WAY = timedelta(seconds=10)  # after that, a drain lost on its way is replaced
+
+
 def drain_downloads() -> None:
-    """Ask another worker to help with a burst of finished songs."""
-    enqueue(DRAIN)
+    """Ask another worker to help with a burst of finished songs, unless a drain is already
+    waiting for a worker (one more would only wait behind it, and ahead of the pump's successor)."""
+    if UpstreamState.reserve_drain(DRAIN_ON_ITS_WAY):
+        enqueue(DRAIN)
 
 
 def ensure_schedules(**kwargs) -> None:

@@ -20,6 +20,9 @@ class UpstreamState(models.Model):
     pump_owner = models.CharField(max_length=64, blank=True)
     pump_lease_until = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Set while a drain task (see tracker.drain_downloads) waits in the queue: the pump asks for
+    # no other meanwhile, so drains never pile up ahead of the pump's successor.
+    drain_queued_until = models.DateTimeField(null=True, blank=True)
     # A fingerprint of the SECRET_KEY the last started worker runs with (riffweb/upstream/keycheck.py):
     # django-q2 signs tasks with it, so a worker with another key drops every task from the web.
     worker_key_check = models.CharField(max_length=64, blank=True)
@@ -73,6 +76,22 @@ class UpstreamState(models.Model):
             .filter(Q(pump_lease_until__isnull=True) | Q(pump_lease_until__lt=now))
             .update(pump_owner=cls.ON_ITS_WAY, pump_lease_until=now + hold)
         )
+
+    @classmethod
+    def reserve_drain(cls, hold: timedelta) -> bool:
+        """True when no drain is on its way: the caller enqueues one. The reservation ends when
+        that drain starts (`drain_started`), or after `hold` if it was lost on its way."""
+        cls.ensure()
+        now = timezone.now()
+        return bool(
+            cls.objects.filter(pk=cls.SINGLETON)
+            .filter(Q(drain_queued_until__isnull=True) | Q(drain_queued_until__lt=now))
+            .update(drain_queued_until=now + hold)
+        )
+
+    @classmethod
+    def drain_started(cls) -> None:
+        cls.objects.filter(pk=cls.SINGLETON).update(drain_queued_until=None)
 
     @classmethod
     def needs_attention(cls, message: str, detail: str = "", code: int | None = None) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from riffweb import queue
 from riffweb.upstream import lyrics_help, submit, tracker, uploads
+from riffweb.upstream.models import UpstreamState
 
 
 def submit_transform(transform_id: int) -> str:
@@ -22,6 +23,12 @@ def submit_transform(transform_id: int) -> str:
 
 
 def drain_downloads() -> str:
+    UpstreamState.drain_started()  # the pump may ask for the next one
+    # A drain that reaches a worker while the pump's successor still waits in the queue (behind
+    # it) takes the tracking over: no song waits for that successor meanwhile.
+    if tracker.run_pump():
+        queue.pump_successor()
+        return "tracked: the pump's successor was still on its way"
     return f"{tracker.drain_downloads()} downloads"
 
 

@@ -68,7 +68,8 @@ LINGER = 1.0  # seconds an idle download thread of the pump waits before it look
 
 PARTIAL_DEADLINE = 20.0  # seconds for one preview copy; the next one is due soon anyway
 COVER_DEADLINE = 10.0
-MAX_PARTIALS_PER_LOOP = 20
+CLAIM_SPREAD = 4
+SIDE_THREADS = 2  # the pump's threads for requests to send, uploads, previews
 
 PROBE_MAX = 5.0  # seconds between probes while the upstream is unreachable
 FAILURES_FOR_OUTAGE = 4  # failed status calls in a row, whatever their ids, that mean an outage
@@ -459,7 +460,7 @@ def fetch_partial(song_id: int) -> str:
     max_seconds = settings.RIFFWEB_AUDIO_MAX_SECONDS
 
     def stored(path: Path) -> str:
-        checked = audio.check(path, max_seconds=max_seconds)
+        checked = audio.check_frames(path, max_seconds=max_seconds)  # as a finished song's
         name = f"partials/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.{checked.format}"
         return media.save_local(path, name, song.partial.storage), checked.format
 
@@ -487,6 +488,11 @@ def _copy_cover(song: Song) -> str:
     return default_storage.save(f"covers/{now:%Y/%m}/{song.pk}-{uuid.uuid4().hex[:10]}.jpg", ContentFile(data))
 
 
+def _previews_due(limit: int) -> list[int]:
+    due = Song.objects.with_partial_due(timezone.now(), settings.RIFFWEB_PREVIEW_REFRESH)
+    return list(due.values_list("pk", flat=True)[:limit])
+
+
 def downloads_due(now, limit: int, busy: set[int]) -> list[int]:
     ids = (
         Song.objects.filter(status=Song.Status.DOWNLOADING)
@@ -499,12 +505,18 @@ def downloads_due(now, limit: int, busy: set[int]) -> list[int]:
     return list(ids)
 
 
+def _storing(now) -> bool:
+    """Some worker is storing a finished song's audio right now."""
+    return Song.objects.filter(status=Song.Status.DOWNLOADING, lease_until__gt=now).exists()
+
+
 def work_due(now, limit: int, busy: set[int], extras: bool = True) -> tuple[object, list[int]]:
     """The songs a download thread should take next, with the step to run on each: finished
-    tracks to store first, and only when none waits (and `extras`), stored songs' cover art and
-    waveform."""
+    tracks to store first, and only when none waits or is being stored (and `extras`), stored
+    songs' cover art and waveform: their full decode took the CPU that a burst's downloads and
+    the pump's polling needed, so they wait for the burst to pass."""
     due = downloads_due(now, limit, busy)
-    if due or not extras:
+    if due or not extras or _storing(now):
         return download_song, due
     finishing = Song.objects.finishing_due(now).exclude(pk__in=busy).order_by("finished_at")
     return finish_song, list(finishing.values_list("pk", flat=True)[:limit])
@@ -560,11 +572,14 @@ class _Claims:
 
     def take(self, extras: bool) -> tuple[object, int] | None:
         with self.lock:
-            step, due = work_due(timezone.now(), 1, self.busy, extras)
+            # One of the oldest few, at random: every worker's threads look at the same oldest
+            # songs, and a thread that loses the claim to another worker has to look again.
+            step, due = work_due(timezone.now(), CLAIM_SPREAD, self.busy, extras)
             if not due:
                 return None
-            self.busy.add(due[0])
-            return step, due[0]
+            pk = random.choice(due)
+            self.busy.add(pk)
+            return step, pk
 
     def release(self, pk: int) -> None:
         with self.lock:
@@ -642,8 +657,11 @@ def run_pump(seconds: float | None = None) -> bool:
     longest = time.monotonic() + max(seconds, PUMP_LONGEST)
     threads = settings.RIFFWEB_DOWNLOAD_THREADS  # 0: everything inline (tests on one connection)
     client = upstream.configured()
-    pool = ThreadPoolExecutor(threads + 2, thread_name_prefix="pump") if threads else None
-    running: dict[tuple[str, int], object] = {}
+    # Download threads have a pool of their own: a queue of other work (a burst of requests to
+    # send, previews to copy) must never hold them back.
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="pump") if threads else None
+    side = ThreadPoolExecutor(SIDE_THREADS, thread_name_prefix="pump-side") if threads else None
+    running: dict[tuple[str, int], object] = {}  # side work started or waiting for a side thread
     loops: list = []  # threads downloading one due song after another
     claims = _Claims()
     last_reconcile = last_renew = last_drain = 0.0
@@ -652,10 +670,10 @@ def run_pump(seconds: float | None = None) -> bool:
     def start(func, pk, key):
         if key in running:
             return
-        if pool is None:
+        if side is None:
             func(pk)
         else:
-            running[key] = pool.submit(_in_thread, func, pk)
+            running[key] = side.submit(_in_thread, func, pk)
 
     try:
         while True:
@@ -685,13 +703,11 @@ def run_pump(seconds: float | None = None) -> bool:
                 poll_due(client, UpstreamState.get(), noticed=claims.wake.set)
             except Exception:  # a bug must not stop the chain; the rows stay the truth
                 log.exception("polling failed")
-            # Right after the poll that reported them: a preview is worth hearing at once.
-            due = Song.objects.with_partial_due(timezone.now(), settings.RIFFWEB_PREVIEW_REFRESH)
-            for pk in due.values_list("pk", flat=True)[:MAX_PARTIALS_PER_LOOP]:
-                start(fetch_partial, pk, ("partial", pk))
             running = {pk: f for pk, f in running.items() if not f.done()}
-            if pool is None:  # inline: one download (or finishing) per loop
+            if pool is None:  # inline: one step a loop: a finished song's audio, else a preview, else extras
                 step, due = work_due(timezone.now(), 1, set())
+                if step is not download_song and (previews := _previews_due(1)):
+                    step, due = fetch_partial, previews
                 for pk in due:
                     step(pk)
                 time.sleep(LOOP_SLEEP)
@@ -703,8 +719,14 @@ def run_pump(seconds: float | None = None) -> bool:
                 due = downloads_due(timezone.now(), threads + 1, claims.busy)
             if due:  # e.g. a callback's song, or a retry whose time came
                 claims.wake.set()
+            elif len(running) < SIDE_THREADS:
+                # Right after the poll that reported them, a preview is worth hearing at once;
+                # but a finished song's audio comes first: previews wait while any is due, and
+                # are taken only as side threads come free (a queue of them would go stale).
+                for pk in _previews_due(SIDE_THREADS - len(running)):
+                    start(fetch_partial, pk, ("partial", pk))
             if mono - last_drain > DRAIN_KICK_EVERY and (len(due) > threads or (
-                    not due and Song.objects.finishing_due(timezone.now()).exists())):
+                    not due and not _storing(timezone.now()) and Song.objects.finishing_due(timezone.now()).exists())):
                 # More finished songs than this pump's threads can take, or extras to make:
                 # another worker helps.
                 last_drain = mono
@@ -715,6 +737,7 @@ def run_pump(seconds: float | None = None) -> bool:
         claims.wake.set()
         if pool is not None:
             pool.shutdown(wait=True)
+            side.shutdown(wait=True)
     if held:
         UpstreamState.objects.filter(pk=UpstreamState.SINGLETON, pump_owner=owner).update(
             pump_lease_until=None, heartbeat_at=timezone.now()

@@ -2,6 +2,7 @@
 waveform are made, and those extras never fail a song or loop on one that kills workers."""
 
 import time
+from datetime import timedelta
 
 from django.utils import timezone
 
@@ -68,3 +69,15 @@ def test_the_pumps_threads_store_finished_tracks_and_leave_extras_to_a_drain(req
     Song.objects.filter(pk=downloading.pk).update(status=Song.Status.DONE)
     assert tracker.work_due(now, 5, set(), extras=False) == (tracker.download_song, [])
     assert tracker.work_due(now, 5, set()) == (tracker.finish_song, [finishing.pk])
+
+
+def test_extras_wait_while_a_finished_songs_audio_is_being_stored(request_with_songs, db):
+    """A burst's downloads (and the pump's polling) need the CPU a full decode would take."""
+    finishing, downloading = request_with_songs.songs.order_by("variant")
+    Song.objects.filter(pk=finishing.pk).update(status=Song.Status.DONE, audio="songs/a.mp3", finishing=True)
+    now = timezone.now()
+    Song.objects.filter(pk=downloading.pk).update(status=Song.Status.DOWNLOADING,
+                                                  lease_until=now + tracker.DOWNLOAD_LEASE)
+    assert tracker.work_due(now, 5, set()) == (tracker.download_song, [])  # another worker stores it
+    Song.objects.filter(pk=downloading.pk).update(lease_until=None, next_poll_at=now + timedelta(minutes=1))
+    assert tracker.work_due(now, 5, set()) == (tracker.finish_song, [finishing.pk])  # a retry, later
