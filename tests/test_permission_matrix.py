@@ -91,7 +91,8 @@ def world(db) -> World:
     Project.create_for(stranger, name="Sam's own")
     transform = make_request(project, owner)
     song = finish_song(transform.songs.get(variant=0))
-    song.keep_timed_lyrics([{"text": "City lights", "start": 0.5, "end": 1.5}])
+    song.timed_lyrics = [{"text": "City lights", "start": 0.5, "end": 1.5}]
+    song.save(update_fields=["timed_lyrics"])
     draft = LyricsDraft.objects.create(project=project, created_by=owner, prompt="rain", dialect="useapi")
     draft.mark_done("[Verse]\nRain on the window")
     trashed = finish_song(transform.songs.get(variant=1))

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -642,6 +642,11 @@ class SongQuerySet(models.QuerySet):
         """Running songs are asked about at the next chance (after an outage, or unscheduled)."""
         return self.filter(status=Song.Status.RUNNING).update(next_poll_at=now)
 
+    def poll_later(self, now, seconds: float) -> int:
+        """Running songs the service would not answer about are asked again in `seconds`; their
+        cadence stays (the refusal said nothing about how far they are)."""
+        return self.filter(status=Song.Status.RUNNING).update(next_poll_at=now + timedelta(seconds=seconds))
+
     def claim_download(self, pk: int, now, lease: timedelta) -> "Song | None":
         claimed = (
             self.filter(pk=pk, status=Song.Status.DOWNLOADING)
@@ -966,25 +971,32 @@ class Song(models.Model):
         )
 
     def record_done(self, audio_url: str, title: str, lyrics: str, now, counted: bool = True, style: str = "",
-                    image_url: str = "") -> bool:
+                    image_url: str = "", timed_lyrics: list[dict] = (), bpm: float | None = None,
+                    sections: list[dict] = ()) -> bool:
         """The service finished the track: download it (and its cover art) next, and keep what
-        the service says it made. B's lyrics are "[Instrumental]" when there are none."""
+        the service says it made (when each line is sung, the tempo and sections: already
+        checked). B's lyrics are "[Instrumental]" when there are none. One statement: a burst
+        of finished songs is applied by the pump between its status calls."""
         lyrics = "" if lyrics.strip() == "[Instrumental]" else lyrics
         fields = dict(
             status=self.Status.DOWNLOADING, progress=100, upstream_audio_url=audio_url[:1000], upstream_done_at=now,
             next_poll_at=None, lease_until=None, polls=F("polls") + int(counted), missing_polls=0, changed_at=now,
             api_title=title[:200], api_lyrics=lyrics, api_style=style[:1000], upstream_image_url=image_url[:1000],
         )
-        if not Song.objects.filter(pk=self.pk).live().update(**fields):
-            return False
         # The song goes by what the service made, unless the musician renamed it meanwhile; the
         # request keeps what was typed.
-        unchanged = Song.objects.filter(pk=self.pk)
-        if title:
-            unchanged.filter(Q(title="") | Q(title=F("transform__title"))).update(title=title[:200])
-        if lyrics:
-            unchanged.filter(Q(lyrics="") | Q(lyrics=F("transform__lyrics"))).update(lyrics=lyrics)
-        return True
+        typed = Transform.objects.filter(pk=OuterRef("transform_id"))
+        for field, made in (("title", title[:200]), ("lyrics", lyrics)):
+            if made:
+                as_typed = Q(**{field: ""}) | Q(**{field: Subquery(typed.values(field)[:1])})
+                fields[field] = Case(When(as_typed, then=Value(made)), default=F(field),
+                                     output_field=Song._meta.get_field(field))
+        if timed_lyrics:
+            fields["timed_lyrics"] = self.timed_lyrics = list(timed_lyrics)
+        if bpm is not None or sections:
+            fields.update(bpm=bpm, sections=list(sections))
+            self.bpm, self.sections = bpm, list(sections)
+        return bool(Song.objects.filter(pk=self.pk).live().update(**fields))
 
     def note_partial(self, url: str) -> None:
         """A status answer carried a preview of this unfinished song: copy it when due."""
@@ -1004,18 +1016,6 @@ class Song(models.Model):
         if gone:
             default_storage.delete(gone)
         return row is not None
-
-    def keep_timed_lyrics(self, lines: list[dict]) -> None:
-        """The service said when each line is sung (already checked): kept for the song page."""
-        if lines:
-            Song.objects.filter(pk=self.pk).update(timed_lyrics=lines)
-            self.timed_lyrics = lines
-
-    def keep_music(self, bpm: float | None, sections: list[dict]) -> None:
-        """The service said the song's tempo and sections (already checked): for the player."""
-        if bpm is not None or sections:
-            Song.objects.filter(pk=self.pk).update(bpm=bpm, sections=sections)
-            self.bpm, self.sections = bpm, sections
 
     @property
     def bar_seconds(self) -> float | None:

@@ -41,6 +41,8 @@ class UpstreamState(models.Model):
     feed_chunk = models.PositiveSmallIntegerField(null=True, blank=True)
     # Set by a 429 on a status call: nothing is polled before this moment.
     busy_until = models.DateTimeField(null=True, blank=True)
+    # Status calls refused with a 429 that named no wait, in a row: each waits longer.
+    refused_in_a_row = models.PositiveSmallIntegerField(default=0)
     # Set while status calls fail (5xx, no connection): one cheap probe at probe_at instead
     # of polling every song; cards say the service is unreachable.
     unreachable_since = models.DateTimeField(null=True, blank=True)
@@ -119,6 +121,15 @@ class UpstreamState(models.Model):
         cls.objects.filter(pk=cls.SINGLETON).update(busy_until=until, last_error_detail=detail[:20000])
 
     @classmethod
+    def note_refused(cls, detail: str) -> int:
+        """A status call refused without a named wait; returns how many were, in a row."""
+        cls.ensure()
+        cls.objects.filter(pk=cls.SINGLETON).update(
+            refused_in_a_row=models.F("refused_in_a_row") + 1, last_error_detail=detail[:20000]
+        )
+        return cls.objects.values_list("refused_in_a_row", flat=True).get(pk=cls.SINGLETON)
+
+    @classmethod
     def is_unreachable(cls) -> bool:
         return cls.objects.filter(pk=cls.SINGLETON, unreachable_since__isnull=False).exists()
 
@@ -145,6 +156,6 @@ class UpstreamState(models.Model):
     @classmethod
     def call_succeeded(cls) -> None:
         # Conditional: a healthy upstream costs no write per call.
-        cls.objects.filter(pk=cls.SINGLETON).exclude(attention="").update(
-            attention="", attention_code=None, attention_since=None, last_ok_at=timezone.now()
+        cls.objects.filter(pk=cls.SINGLETON).filter(~Q(attention="") | Q(refused_in_a_row__gt=0)).update(
+            attention="", attention_code=None, attention_since=None, last_ok_at=timezone.now(), refused_in_a_row=0
         )

@@ -116,15 +116,13 @@ def apply_track(
     if song.status not in (Song.Status.PENDING, Song.Status.RUNNING):
         return "ignored"  # finished or downloading: a late or repeated report changes nothing
     if track.state == "done" and track.audio_url:
+        bpm, sections = upstream.song_music(track.raw, track.duration)
         done = song.record_done(
             upstream_link(track.audio_url), track.title, track.lyrics, now, counted=not via_callback,
             style=track.style, image_url=upstream_link(track.image_url) if track.image_url else "",
+            timed_lyrics=upstream.timed_lyrics(track.raw, track.duration), bpm=bpm, sections=sections,
         )
-        if not done:
-            return "ignored"
-        song.keep_timed_lyrics(upstream.timed_lyrics(track.raw, track.duration))
-        song.keep_music(*upstream.song_music(track.raw, track.duration))
-        return "done"
+        return "done" if done else "ignored"
     if track.state == "failed":
         failed = Song.objects.filter(pk=song.pk).live().fail(Failure.RENDER, json.dumps(track.raw), track.error)
         return "failed" if failed else "ignored"
@@ -280,14 +278,17 @@ def _refused(exc: upstream.UpstreamBusy, songs: list[Song], now) -> bool:
     """A 429 on a status call; True when all polling must wait.
 
     A wait the service names (Retry-After) holds every status call until then. Without one,
-    only the songs asked about wait, half as long again each time they are refused in a row,
-    so a stray 429 costs them about a second and a real limit slows their polls down fast.
+    only the songs asked about wait: RIFFWEB_POLL_MIN, half as long again for each status call
+    refused in a row, so a stray 429 costs them about a second and a real limit slows polling
+    down fast. Their cadence stays: stretching it made a song refused mid-render wait past
+    its finish.
     """
     if exc.stated:
         _note_failure(exc)
         return True
-    UpstreamState.note_error(exc.detail)
-    _back_off(songs, now, factor=1.5, floor=settings.RIFFWEB_POLL_MIN)
+    refused = UpstreamState.note_refused(exc.detail)
+    wait = min(settings.RIFFWEB_POLL_MAX * 3, settings.RIFFWEB_POLL_MIN * 1.5 ** (refused - 1))
+    Song.objects.filter(pk__in=[s.pk for s in songs]).poll_later(now, wait * random.uniform(0.9, 1.1))
     return False
 
 

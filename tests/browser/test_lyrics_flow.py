@@ -21,7 +21,8 @@ LINES = [{"text": "First light", "start": 0.0, "end": 2.0}, {"text": "Second win
 @pytest.fixture
 def timed_song(transactional_db, project, owner):
     song = finish_song(make_request(project, owner, title="Harbour lights").songs.get(variant=0), seconds=8)
-    song.keep_timed_lyrics(LINES)
+    song.timed_lyrics = LINES
+    song.save(update_fields=["timed_lyrics"])
     return song
 
 

@@ -79,7 +79,8 @@ def test_loop_ab_speed_shortcuts_sections_and_compose_lanes(browser, live_server
     transform = make_request(project, owner)
     a, b = (finish_song(transform.songs.get(variant=v), SECONDS) for v in (0, 1))
     for song in (a, b):
-        song.keep_music(BPM, SECTIONS)
+        song.bpm, song.sections = BPM, SECTIONS
+        song.save(update_fields=["bpm", "sections"])
     key_a, key_b = f"song-{a.pk}", f"song-{b.pk}"
 
     context = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)

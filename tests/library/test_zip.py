@@ -31,7 +31,7 @@ def test_the_zip_has_audio_and_a_sidecar_per_song(owner_client, owner, project, 
 
 
 def test_the_zip_keeps_what_the_service_made_timed_lyrics_cover_art_and_the_teams_marks(owner_client, done_song):
-    done_song.keep_timed_lyrics([{"start": 1.5, "end": 3.0, "text": "City lights"}])
+    done_song.timed_lyrics = [{"start": 1.5, "end": 3.0, "text": "City lights"}]
     done_song.cover.save("cover.jpg", ContentFile(jpeg()), save=False)
     done_song.api_style, done_song.api_title, done_song.keepers = "dark synthwave", "Neon", 2
     done_song.save()

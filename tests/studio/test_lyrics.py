@@ -15,7 +15,8 @@ LINES = [{"text": "City lights", "start": 0.5, "end": 1.5}, {"text": "Neon rain"
 
 @pytest.fixture
 def timed_song(done_song):
-    done_song.keep_timed_lyrics(LINES)
+    done_song.timed_lyrics = LINES
+    done_song.save(update_fields=["timed_lyrics"])
     done_song.refresh_from_db()
     return done_song
 

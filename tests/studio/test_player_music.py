@@ -55,7 +55,8 @@ def test_odd_tempo_and_sections_are_dropped_never_an_error():
 
 
 def test_the_song_page_shows_sections_and_the_tempo_to_the_player(client, owner, project, done_song):
-    done_song.keep_music(90.0, SECTIONS)
+    done_song.bpm, done_song.sections = 90.0, SECTIONS
+    done_song.save(update_fields=["bpm", "sections"])
     client.force_login(owner)
     page = client.get(done_song.get_absolute_url()).content.decode()
     assert 'data-bpm="90.000000"' in page

@@ -57,6 +57,26 @@ def test_a_429_without_a_wait_holds_back_only_the_songs_it_refused(stub, upstrea
     assert stub.calls["feed"] <= 4
 
 
+def test_a_song_refused_mid_render_is_asked_again_soon_and_keeps_its_cadence(stub, upstream_at, project, owner, db):
+    """Stretching a refused song's cadence made one refused mid-render wait past its finish."""
+    rendered(stub, upstream_at, project, owner, requests=1)  # RIFFWEB_POLL_MIN 0.1 s, POLL_MAX 0.5 s
+    Song.objects.update(poll_interval=1.5)  # halfway through a long render: polled seldom
+    stub.fail("feed", (429, {"detail": "Too Many Requests"}))
+    stub.fail("feed", (429, {"detail": "Too Many Requests"}))
+    waits = []
+    for _ in range(2):  # refused twice in a row
+        Song.objects.update(next_poll_at=timezone.now())
+        asked = timezone.now()
+        tracker.poll_due(upstream.configured(), UpstreamState.get())
+        waits.append([(s.next_poll_at - asked).total_seconds() for s in Song.objects.all()])
+    assert all(0.08 <= w <= 0.13 for w in waits[0]), waits  # POLL_MIN, not 1.5 x its cadence
+    assert all(0.13 <= w <= 0.19 for w in waits[1]), waits  # half as long again
+    assert {s.poll_interval for s in Song.objects.all()} == {1.5}
+    Song.objects.update(next_poll_at=timezone.now())
+    tracker.poll_due(upstream.configured(), UpstreamState.get())  # answered: the count starts again
+    assert statuses() == [Song.Status.DOWNLOADING] * 2 and UpstreamState.get().refused_in_a_row == 0
+
+
 def test_a_fifth_of_answers_faulted_stores_every_song_without_pausing_all_polling(upstream_at, project, owner, db):
     with running_engine(render_delay=1.0, song_seconds=5.0, fault_rate_429=0.05, fault_rate_5xx=0.1,
                         fault_rate_malformed=0.05, seed_faults=11) as engine:
