@@ -85,7 +85,9 @@ def test_a_fetched_link_is_stored_in_the_bucket(project, owner, s3_media, monkey
     assert s3_media.keys() == [upload.audio.name] and s3_media.read(upload.audio.name) == WAV
 
 
-def test_a_finished_song_is_downloaded_into_the_bucket(project, owner, s3_media, settings):
+def test_a_finished_song_is_downloaded_into_the_bucket(project, owner, s3_media, settings, monkeypatch):
+    finish_song = tracker.finish_song
+    monkeypatch.setattr(tracker, "finish_song", lambda pk: "left for later")  # the pump's loop leaves the extras
     with running_engine(render_delay=0.1) as engine:
         settings.RIFFWEB_UPSTREAM_URL = engine.url
         settings.RIFFWEB_DOWNLOAD_THREADS = 0  # inline, so this test's connection sees the rows
@@ -100,7 +102,7 @@ def test_a_finished_song_is_downloaded_into_the_bucket(project, owner, s3_media,
         assert [s.status for s in songs] == [Song.Status.DONE] * 2, [(s.error, s.error_detail) for s in songs]
         # Stored from its frame headers, without its cover: the waveform and the picture come next.
         assert [(s.peaks, s.cover.name, s.finishing) for s in songs] == [([], "", True)] * 2
-        assert [tracker.finish_song(s.pk) for s in songs] == ["finished"] * 2  # reading from the bucket
+        assert [finish_song(s.pk) for s in songs] == ["finished"] * 2  # reading from the bucket
     tracker.upstream_is_local.cache_clear()
     songs = list(transform.songs.all())
     # Each song's audio and its cover art, nothing else (previews are gone once the song is stored).
