@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Least
 from django.utils import timezone
 
 
@@ -62,6 +63,8 @@ class UpstreamState(models.Model):
     @classmethod
     def ensure(cls) -> None:
         cls.objects.get_or_create(pk=cls.SINGLETON)
+
+    REFUSALS_COUNTED = 100
 
     # pump_owner while a pump task is on its way through the queue: any pump may take it over.
     ON_ITS_WAY = "on its way"
@@ -124,8 +127,11 @@ class UpstreamState(models.Model):
     def note_refused(cls, detail: str) -> int:
         """A status call refused without a named wait; returns how many were, in a row."""
         cls.ensure()
+        # Counted up to REFUSALS_COUNTED: the wait has long reached its ceiling by then, and a
+        # limit refusing for hours must not overflow the column (or the wait's power of 1.5).
         cls.objects.filter(pk=cls.SINGLETON).update(
-            refused_in_a_row=models.F("refused_in_a_row") + 1, last_error_detail=detail[:20000]
+            refused_in_a_row=Least(models.F("refused_in_a_row") + 1, cls.REFUSALS_COUNTED),
+            last_error_detail=detail[:20000],
         )
         return cls.objects.values_list("refused_in_a_row", flat=True).get(pk=cls.SINGLETON)
 

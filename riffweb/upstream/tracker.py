@@ -225,9 +225,9 @@ def _due_songs(now, limit: int, size: int) -> list[Song]:
     return [s for s in candidates if s.next_poll_at <= now + timedelta(seconds=0.5 * s.poll_interval)]
 
 
-def _back_off(songs: list[Song], now, factor: float = 2.0, floor: float = 5.0) -> None:
+def _back_off(songs: list[Song], now) -> None:
     for song in songs:
-        interval = min(settings.RIFFWEB_POLL_MAX * 3, max(song.poll_interval * factor, floor)) * random.uniform(0.8, 1.2)
+        interval = min(settings.RIFFWEB_POLL_MAX * 3, max(song.poll_interval * 2, 5.0)) * random.uniform(0.8, 1.2)
         song.wait_longer(now, interval)
 
 
@@ -726,8 +726,9 @@ def run_pump(seconds: float | None = None) -> bool:
                 # are taken only as side threads come free (a queue of them would go stale).
                 for pk in _previews_due(SIDE_THREADS - len(running)):
                     start(fetch_partial, pk, ("partial", pk))
+            now = timezone.now()
             if mono - last_drain > DRAIN_KICK_EVERY and (len(due) > threads or (
-                    not due and not _storing(timezone.now()) and Song.objects.finishing_due(timezone.now()).exists())):
+                    not due and Song.objects.finishing_due(now).exists() and not _storing(now))):
                 # More finished songs than this pump's threads can take, or extras to make:
                 # another worker helps.
                 last_drain = mono

@@ -77,6 +77,18 @@ def test_a_song_refused_mid_render_is_asked_again_soon_and_keeps_its_cadence(stu
     assert statuses() == [Song.Status.DOWNLOADING] * 2 and UpstreamState.get().refused_in_a_row == 0
 
 
+def test_a_limit_refusing_for_hours_keeps_the_longest_wait_and_polling_alive(stub, upstream_at, project, owner, db):
+    rendered(stub, upstream_at, project, owner, requests=1)  # RIFFWEB_POLL_MAX 0.5 s
+    UpstreamState.ensure()
+    UpstreamState.objects.update(refused_in_a_row=UpstreamState.REFUSALS_COUNTED)  # 1.5 ** 32767 overflows
+    stub.fail("feed", (429, {"detail": "Too Many Requests"}))
+    asked = timezone.now()
+    assert tracker.poll_due(upstream.configured(), UpstreamState.get()) == 1
+    waits = [(s.next_poll_at - asked).total_seconds() for s in Song.objects.all()]
+    assert all(1.3 <= w <= 1.7 for w in waits), waits  # 3 x RIFFWEB_POLL_MAX, the ceiling
+    assert UpstreamState.get().refused_in_a_row == UpstreamState.REFUSALS_COUNTED
+
+
 def test_a_fifth_of_answers_faulted_stores_every_song_without_pausing_all_polling(upstream_at, project, owner, db):
     with running_engine(render_delay=1.0, song_seconds=5.0, fault_rate_429=0.05, fault_rate_5xx=0.1,
                         fault_rate_malformed=0.05, seed_faults=11) as engine:
