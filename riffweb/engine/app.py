@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -39,7 +40,8 @@ UNAUTHORIZED = {"error": "Unauthorized", "code": 401}
 OUTAGE = {"error": "Service temporarily unavailable", "code": 503}
 CALLBACK_TIMEOUT = 3.0
 # A hosted service calls many customers' URLs at once; one sender in a row made a burst of
-# finished jobs wait here, not in the app under test. Callbacks may thus arrive out of order.
+# finished jobs wait here, not in the app under test. One job's callbacks keep their order (its
+# jobs always go to the same sender).
 CALLBACK_SENDERS = 4
 
 # Kinds of call: which ones need the token, which ones faults may hit.
@@ -188,7 +190,8 @@ class EngineApp:
         self._account_faults = random.Random(config.seed_faults + 596)
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
-        self._callbacks = ThreadPoolExecutor(max_workers=CALLBACK_SENDERS, thread_name_prefix="engine-callback")
+        self._callbacks = [ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine-callback")
+                           for _ in range(CALLBACK_SENDERS)]
         self._outage = False
 
     def _prerender(self, seed: int) -> Clip:
@@ -202,7 +205,8 @@ class EngineApp:
 
     def close(self) -> None:
         self.jobs.stop()
-        self._callbacks.shutdown(wait=True, cancel_futures=True)
+        for sender in self._callbacks:
+            sender.shutdown(wait=True, cancel_futures=True)
         if self._temp_root is not None:
             shutil.rmtree(self._temp_root, ignore_errors=True)
 
@@ -462,7 +466,8 @@ class EngineApp:
         if not job.reply_url:
             return
         payload = {"replyRef": job.reply_ref, "job_id": job.id, "songs": dialect_b.job_songs(self, job)}
-        self._callbacks.submit(self._post_callback, job.reply_url, payload)
+        sender = self._callbacks[zlib.crc32(job.id.encode()) % CALLBACK_SENDERS]
+        sender.submit(self._post_callback, job.reply_url, payload)
 
     def _post_callback(self, url: str, payload: dict) -> None:
         data = json.dumps(payload).encode()
