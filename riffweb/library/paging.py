@@ -7,15 +7,18 @@ keyset pagination: an index range scan of one page), and the count stops at COUN
 ("10000+ songs"). A bare `?page=N` (a typed or old link) still works by offset.
 
 Keyset seeking needs a sort whose fields are never NULL (NULLs sort first on SQLite and last
-on PostgreSQL); other sorts, and searches, page by offset. A search's page and its count come
-from one query (`_search_window`).
+on PostgreSQL); other sorts, and searches, page by offset. On PostgreSQL a search's page and
+its count come from one query (`_search_window`; see riffweb.studio.search.counts_in_window).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connections
 from django.db.models import Count, Q, QuerySet, Window
+
+from riffweb.studio import search
 
 PAGE_SIZE = 25
 # Beyond this the count is shown as "10000+": exact counts of huge libraries cost more than a page.
@@ -132,7 +135,7 @@ def page_of(songs: QuerySet, order: tuple[str, ...], params, query: str, searchi
         # Only a song of this very list anchors a page: nothing about other songs leaks.
         columns = [n.lstrip("-") for n in order]
         anchor = songs.filter(pk=anchor_pk).values(*columns).first()
-    if searching:
+    if searching and search.counts_in_window(connections[songs.db].vendor):
         window, number, total = _search_window(songs, order, number)
         count, capped = min(total, COUNT_CAP), total > COUNT_CAP
         page_ids, has_previous, has_next = window[:PAGE_SIZE], number > 1, len(window) > PAGE_SIZE

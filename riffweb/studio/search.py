@@ -21,7 +21,6 @@ import re
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connections
-from django.db.models.expressions import RawSQL
 
 FIELDS = ("title", "lyrics", "tags", "labels")
 INDEX = "song_search"  # the library's search: Song.objects.matching(q)
@@ -48,7 +47,20 @@ def matching(songs, text: str):
         query = SearchQuery(" & ".join(f"{t}:*" for t in terms), search_type="raw", config="simple")
         return songs.annotate(words=vector()).filter(words=query)
     match = " ".join(f'"{t}"*' for t in terms)
-    return songs.filter(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", (match,)))
+    # Joined, not `pk IN (SELECT rowid ...)`: SQLite copies an IN list of every match into a
+    # temporary index first (15,000 rowids for "moon" at 100,000 songs) before reading the songs.
+    # The ORM cannot join a table that no model relates to, hence extra().
+    song = songs.model._meta
+    return songs.extra(tables=[FTS_TABLE], where=[f'{FTS_TABLE}.rowid = "{song.db_table}"."{song.pk.column}"',
+                                                  f"{FTS_TABLE} MATCH %s"], params=[match])
+
+
+def counts_in_window(vendor: str) -> bool:
+    """Whether a search's page should bring its count along as a window over every match, in
+    one query (PostgreSQL), or count apart, up to the library's cap (SQLite, whose window keeps
+    a copy of every match before sorting). At 100,000 songs, "moon" (15,000 matches) sorted by
+    title, medians: PostgreSQL 27 ms in one query against 33 ms in two; SQLite 35 ms against 29."""
+    return vendor == "postgresql"
 
 
 def refresh_statistics(connection) -> None:
