@@ -140,7 +140,7 @@ def test_a_new_comment_reaches_another_members_page_within_one_poll(client, song
     comment comes back as an out-of-band swap of the list with the new version."""
     client.force_login(viewer)
     page = client.get(song.get_absolute_url()).content.decode()
-    assert page.count('hx-trigger="every 2s"') == 1 and "[name='live']" in page
+    assert page.count('hx-trigger="every 1s"') == 1 and "[name='live']" in page
     live = live_inputs(page)  # the comments, and the top bar's inbox
     assert [value.split(":")[0] for value in live] == ["inbox", "comments"]
     headers = {"HX-Request": "true"}

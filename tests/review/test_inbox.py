@@ -86,7 +86,7 @@ def test_the_inbox_paginates(client, song, owner, viewer):
 def test_the_unread_count_rides_the_poll_of_any_page(client, song, owner, viewer, project):
     client.force_login(owner)
     page = client.get(reverse("studio:project_list")).content.decode()
-    assert page.count('hx-trigger="every 2s"') == 1
+    assert page.count('hx-trigger="every 1s"') == 1
     [live] = re.findall(r'name="live" value="(inbox:[^"]+)"', page)
     headers = {"HX-Request": "true"}
     assert client.get(STATUS, {"live": live}, headers=headers).status_code == 204

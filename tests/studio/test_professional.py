@@ -38,7 +38,7 @@ def test_an_htmx_submit_returns_a_fresh_form_and_the_new_request(owner_client, u
     ]
     assert 'id="transform-form"' in page
     assert 'hx-swap-oob="afterbegin:#requests"' in page
-    assert page.count('hx-trigger="every 2s"') == 1  # the page's one poller, started again
+    assert page.count('hx-trigger="every 1s"') == 1  # the page's one poller, started again
     assert page.count('name="card"') == 2
     assert "<html" not in page
 

@@ -38,7 +38,7 @@ def running(request_with_songs):
 
 def test_a_page_with_unfinished_songs_has_one_poller_and_no_per_card_timer(owner_client, running, project):
     page = owner_client.get(project.get_absolute_url()).content.decode()
-    assert page.count('hx-trigger="every 2s"') == 1
+    assert page.count('hx-trigger="every 1s"') == 1
     assert 'id="song-poll"' in page
     assert len(cards_on(page)) == 2
 
@@ -129,7 +129,7 @@ def test_every_unfinished_card_says_the_service_is_unreachable_during_an_outage(
 def test_the_song_page_polls_once_for_all_its_variants_with_players(owner_client, running):
     first, second = running.songs.order_by("variant")
     page = owner_client.get(first.get_absolute_url()).content.decode()
-    assert page.count('hx-trigger="every 2s"') == 1 and len(cards_on(page)) == 2
+    assert page.count('hx-trigger="every 1s"') == 1 and len(cards_on(page)) == 2
     finished(second)
     answer = poll(owner_client, cards_on(page), look="player").content.decode()
     assert "data-player" in answer and f"song-status-{second.pk}" in answer
@@ -150,7 +150,7 @@ def test_the_song_page_is_a_full_page(owner_client, done_song):
 
 def test_the_library_page_polls_once_and_its_rows_follow(owner_client, running):
     page = owner_client.get(reverse("library:song_list")).content.decode()
-    assert page.count('hx-trigger="every 2s"') == 1 and '"look": "row"' in page
+    assert page.count('hx-trigger="every 1s"') == 1 and '"look": "row"' in page
     cards = cards_on(page)
     assert len(cards) == 2
     song = running.songs.first()
