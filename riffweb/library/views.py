@@ -32,7 +32,7 @@ PAGE_SIZE = paging.PAGE_SIZE
 # status and what its one sentence and version come from, for the page's status poll.
 ROW_FIELDS = [
     "title", "variant", "status", "duration", "tags", "labels", "created_at", "deleted_at", "cover", "api_style",
-    "progress", "failure", "error", "changed_at", "submitted_at", "last_progress_at", "keepers", "maybes", "rejects",
+    "progress", "failure", "error", "changed_at", "submitted_at", "last_progress_at", "finishing", "keepers", "maybes", "rejects",
     "project__name", "transform__title", "transform__topic", "transform__mode",
 ]
 

@@ -2,7 +2,8 @@
 
 A page renders each unfinished card with a hidden `card` input, "<song id>:<version>"; the
 page's poller sends them all at once, and the status view answers only the cards whose
-version moved. The version is the row's `changed_at`, its status and progress (so a writer
+version moved; a done song stays on the poll while it is `finishing` (its cover art and
+waveform come after its audio). The version is the row's `changed_at`, its status and progress (so a writer
 that forgets `changed_at` still shows), and what the card says beyond its row (the slow and
 service-unreachable notices depend on the clock and on the service's state).
 """
@@ -17,13 +18,13 @@ LOOKS = {"card", "player", "row"}  # the project page's cards, the song page's p
 
 # What `version` reads (card_message included): the poll loads only these to compare.
 VERSION_FIELDS = ("project_id", "status", "progress", "changed_at", "error", "failure", "last_progress_at",
-                  "submitted_at")
+                  "submitted_at", "finishing")
 
 
 def version(song, unreachable: bool) -> str:
     micros = (song.changed_at - EPOCH) // timedelta(microseconds=1)
     message = zlib.crc32(song.card_message(unreachable).encode())
-    return f"{micros}-{song.status}-{song.progress}-{message:08x}"
+    return f"{micros}-{song.status}-{song.progress}-{message:08x}{'-finishing' if song.finishing else ''}"
 
 
 def parse(values: list[str]) -> dict[int, str]:

@@ -104,7 +104,7 @@ def song_status(request: HtmxHttpRequest) -> HttpResponse:
     unreachable = any(song.unreachable for song in songs)
     changed = [song.pk for song in songs if cards.version(song, unreachable) != asked[song.pk]]
     moved = live.stale(request.user, feeds)  # one query per live feed on the page
-    keep_polling = feeds or any(not song.is_finished for song in songs)
+    keep_polling = feeds or any(not song.is_finished or song.finishing for song in songs)
     status = 200 if keep_polling else HttpResponseStopPolling.status_code
     if not changed and not moved:
         return HttpResponse(status=204 if status == 200 else status)

@@ -77,6 +77,23 @@ def test_it_stops_polling_when_no_card_is_unfinished_after_the_last_swaps(owner_
     assert not cards_on(page)
 
 
+def test_a_done_card_stays_on_the_poll_until_its_cover_art_is_made(owner_client, running, project):
+    cards = cards_on(owner_client.get(project.get_absolute_url()).content.decode())
+    first, second = running.songs.order_by("variant")
+    finished(first)
+    Song.objects.filter(pk=first.pk).update(finishing=True)
+    Song.objects.filter(pk=second.pk).fail(Failure.RENDER)
+    response = poll(owner_client, cards)
+    page = response.content.decode()
+    assert response.status_code == 200 and "Download" in page  # playable now, its cover still coming
+    assert [card.split(":")[0] for card in cards_on(page)] == [str(first.pk)]
+
+    Song.objects.filter(pk=first.pk).update(finishing=False, cover="covers/first.png", changed_at=timezone.now())
+    response = poll(owner_client, cards_on(page))
+    page = response.content.decode()
+    assert response.status_code == 286 and 'class="cover"' in page and not cards_on(page)
+
+
 def test_a_song_of_another_project_is_left_out(owner_client, running, stranger):
     elsewhere = make_request(Project.create_for(stranger, name="Sam's own"), stranger).songs.first()
     Song.objects.filter(pk=elsewhere.pk).update(status=Song.Status.RUNNING, progress=80)
