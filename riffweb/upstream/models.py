@@ -140,11 +140,6 @@ class UpstreamState(models.Model):
         return cls.objects.filter(pk=cls.SINGLETON, unreachable_since__isnull=False).exists()
 
     @classmethod
-    def unreachable_flag(cls) -> models.Exists:
-        """is_unreachable() as an expression, to ride along another query (the status poll)."""
-        return models.Exists(cls.objects.filter(pk=cls.SINGLETON, unreachable_since__isnull=False))
-
-    @classmethod
     def mark_unreachable(cls, probe_at, detail: str) -> None:
         """A status call failed: probe once at `probe_at` (the outage start is kept)."""
         cls.ensure()
