@@ -9,8 +9,10 @@ per open page with three requests, so six unfinished songs, loads every page onc
 simulates each open page as the browser runs it: its one poller (static/js/poll.js) sends the
 cards' and live parts' (the inbox count's) versions the page holds, takes the new versions
 from each answer, and waits the seconds its markup's `data-poll-waits` gives for the answers
-in a row that said nothing changed (`--steady`: always the first, as if every answer carried
-a change). Meanwhile a writer moves a few songs' progress every second
+in a row that said nothing changed, each stretched or shrunk by up to a fifth as poll.js does
+(`--steady`: always the first, as if every answer carried a change). The pages are opened at
+random moments and poll untimed until they ask at their settled pace; then `--seconds` of polls
+are timed. Meanwhile a writer moves a few songs' progress every second
 (`--changes-per-second`), so some answers carry out-of-band swaps. It prints:
 
     polls_per_page_per_minute   status requests one open page makes per minute (target ≤ 30)
@@ -194,21 +196,28 @@ async def fetch(host: str, port: int, target: str, headers: dict) -> tuple[int, 
 
 
 def run(url: str, pages: list[Page], waits: list[float], seconds: float, steady: bool) -> dict:
-    """Every page polls for `seconds` (staggered starts) as static/js/poll.js has it: the next
-    request `waits[quiet]` seconds after the last one began (not before its answer), `quiet`
-    being the answers in a row that said nothing changed; with `steady`, always the first wait
-    (pages whose songs move at every poll). The answers' times and counts.
+    """Every page polls as static/js/poll.js has it: the next request `waits[quiet]` seconds,
+    stretched or shrunk by up to a fifth at random, after the last one began (not before its
+    answer), `quiet` being the answers in a row that said nothing changed; with `steady`, always
+    the first wait (pages whose songs move at every poll). Pages are opened at random moments
+    over the longest wait, as pages a team opened over time are, and poll for as long as the
+    waits add up to before `seconds` of polls are timed: by then each page asks at the pace its
+    answers have brought it to, not at the pace of a page just opened. The timed answers' times
+    and counts.
 
     One asyncio loop sends them all: client threads sharing one interpreter wait for each
     other's turn at the GIL, and that wait was being timed as the server's."""
     host, port = url.removeprefix("http://").split(":")
     status_path = reverse("studio:song_status")
     times = []
-    counts = {"polls": 0, "changed": 0, "failed": 0}
+    counts = {"sent": 0, "polls": 0, "changed": 0, "failed": 0}  # sent: the untimed ones too
 
-    async def open_page(page: Page, until: float) -> None:
+    paces = waits[:1] if steady else waits
+    warm_up = sum(paces)
+
+    async def open_page(page: Page, timed_from: float, until: float) -> None:
         loop = asyncio.get_running_loop()
-        await asyncio.sleep(random.uniform(0, waits[0]))
+        await asyncio.sleep(random.uniform(0, paces[-1]))
         headers = {"HX-Request": "true", "Cookie": "; ".join(f"{k}={v}" for k, v in page.cookies.items())}
         while loop.time() < until:
             query = urlencode([("card", f"{pk}:{v}") for pk, v in page.versions.items()]
@@ -223,15 +232,18 @@ def run(url: str, pages: list[Page], waits: list[float], seconds: float, steady:
                 page.versions.update({int(pk): v for pk, v in CARD.findall(body)})
                 page.live.update(LIVE.findall(body))
             page.quiet = 0 if steady or status != 204 else page.quiet + 1
-            times.append(elapsed * 1000)
-            counts["polls"] += 1
-            counts["changed"] += status == 200
-            counts["failed"] += status not in (200, 204)
-            await asyncio.sleep(max(0.0, waits[min(page.quiet, len(waits) - 1)] - elapsed))
+            counts["sent"] += 1
+            if began >= timed_from:
+                times.append(elapsed * 1000)
+                counts["polls"] += 1
+                counts["changed"] += status == 200
+                counts["failed"] += status not in (200, 204)
+            wait = paces[min(page.quiet, len(paces) - 1)] * random.uniform(0.8, 1.2)
+            await asyncio.sleep(max(0.0, wait - elapsed))
 
     async def all_pages() -> None:
-        until = asyncio.get_running_loop().time() + seconds
-        await asyncio.gather(*(open_page(page, until) for page in pages))
+        timed_from = asyncio.get_running_loop().time() + warm_up
+        await asyncio.gather(*(open_page(page, timed_from, timed_from + seconds) for page in pages))
 
     asyncio.run(all_pages())
     times.sort()
@@ -269,7 +281,7 @@ def main() -> None:
     writer = threading.Thread(target=change_songs, args=(song_ids, args.changes_per_second, stop), daemon=True)
     writer.start()
     try:
-        run(url, pages[:args.pages], waits, 4.0, True)  # warm-up: workers import and connect
+        run(url, pages[:args.pages], waits, 1.0, True)  # workers import and connect
         print(f"gunicorn_workers={args.workers}")
         print(f"cards_per_page={len(pages[0].versions)}")
         print(f"live_parts_per_page={len(pages[0].live)}")
@@ -277,7 +289,7 @@ def main() -> None:
         print(f"steady={'yes' if args.steady else 'no'}")
         cpu = server_cpu_seconds(server.pid)
         figures = run(url, pages[:args.pages], waits, args.seconds, args.steady)
-        cpu_per_poll = (server_cpu_seconds(server.pid) - cpu) / max(1, figures["polls"])
+        cpu_per_poll = (server_cpu_seconds(server.pid) - cpu) / max(1, figures["sent"])
         print(f"open_pages={args.pages}")
         # What the server spends per poll, and the pages its cores could hold at that cost with
         # nothing else running (not the client, not the database): a ceiling a busy machine

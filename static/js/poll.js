@@ -3,12 +3,15 @@
 // (data-poll-waits: the seconds to wait after 0, 1, 2, … quiet answers in a row), and never
 // from a hidden tab. Every logged-in page polls for its inbox count, so a page left open
 // without news would otherwise ask every two seconds for as long as it stays open.
+// Each wait is stretched or shrunk by up to a fifth at random: pages that an outage or a
+// restart set asking in step would otherwise keep asking in step, every one in the same second.
 let quiet = 0;
 let last = -Infinity;
+let stretch = 1;
 
 function waitMs(poller) {
   const waits = (poller.dataset.pollWaits || "2").trim().split(/\s+/).map(Number);
-  return waits[Math.min(quiet, waits.length - 1)] * 1000;
+  return waits[Math.min(quiet, waits.length - 1)] * 1000 * stretch;
 }
 
 document.addEventListener("htmx:beforeRequest", (event) => {
@@ -20,6 +23,7 @@ document.addEventListener("htmx:beforeRequest", (event) => {
     return;
   }
   last = performance.now();
+  stretch = 0.8 + Math.random() * 0.4;
 });
 
 document.addEventListener("htmx:afterRequest", (event) => {

@@ -31,11 +31,12 @@ def test_a_page_with_six_unfinished_cards_polls_once_per_interval(page, live_ser
     assert page.locator("#requests progress").count() == 6
 
     # Nothing moves: after its first question the poll waits 3, 4, then 6 s (data-poll-waits,
-    # after one, two, three quiet answers); at a steady 2 s it would have asked six times in 13 s.
+    # after one, two, three quiet answers), each give or take a fifth and taken at the next of
+    # htmx's 1 s ticks; at a steady 2 s it would have asked six times in 13 s.
     page.wait_for_timeout(13_000)
     assert 3 <= len(polls) <= 4, polls
     gaps = [round(b - a) for a, b in zip(sent, sent[1:])]
-    assert gaps[:2] == [3, 4], gaps
+    assert gaps[0] in (3, 4) and gaps[1] in (3, 4, 5), gaps
     assert all(url.count("card=") == 6 for url in polls)  # each one carries all six cards
 
     song = six_running[3]
