@@ -29,6 +29,13 @@ def pk_url(pk, name: str) -> str:
     return _route(name, get_script_prefix()).replace(str(PLACEHOLDER), str(int(pk)))
 
 
+@register.filter(expects_localtime=True)
+def day(value) -> str:
+    """`{{ song.created_at|day }}`: the local date as `date:"Y-m-d"` writes it (2026-12-01), without
+    that filter's look-up of the language and its format on every call (~30 µs a library row)."""
+    return value.date().isoformat() if value else ""
+
+
 @register.simple_tag(takes_context=True)
 def card_message(context, song) -> str:
     return song.card_message(bool(context.get("unreachable")))
