@@ -137,8 +137,9 @@ else:
             # instead of failing, and let readers run beside the writer. A page cache of
             # 32 MiB per connection (SQLite's default is 2 MiB): a library search visits every
             # matching song's row, 15,000 for "moon" at 100,000 songs, and with the default
-            # most of those pages are read again from the OS each time (the search's query
-            # took 44 ms, with the larger cache 35; benchmarks/library_bench.py).
+            # most of those pages are read again from the OS each time (the search's page of
+            # ids took a median 17 ms, with the larger cache 10; 128 MiB or mmap gained
+            # nothing more; benchmarks/library_bench.py's database).
             "OPTIONS": {
                 "timeout": 20,
                 "transaction_mode": "IMMEDIATE",
