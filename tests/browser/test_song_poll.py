@@ -42,7 +42,7 @@ def test_a_page_with_six_unfinished_cards_polls_once_per_interval(page, live_ser
     song = six_running[3]
     Song.objects.filter(pk=song.pk).update(progress=64, changed_at=timezone.now())
     card = page.locator(f"#song-status-{song.pk}")
-    card.locator(".percent", has_text="64%").wait_for(timeout=8_000)
+    card.locator(".percent", has_text="64%").wait_for(timeout=10_000)
     assert page.locator("#requests .percent", has_text="10%").count() == 5
     moved = len(polls)
     # An answer that carried a change: the next poll is due 2 s later, give or take a fifth, so it
