@@ -186,7 +186,7 @@ def source_context(request, source, project, mode=None, form=None, created=None)
         )
     mode_tabs = tabs(TRANSFORM_MODES)
     name = "studio:upload_transform" if isinstance(source, Upload) else "studio:song_transform"
-    can_edit = access.can(request.user, project.pk, "edit")
+    can_edit = access.role_may(source.role, "edit")  # the getters load the source with the user's role
     return palettes_context(request, project, source.get_absolute_url(), can_edit) | {
         "source": source, "project": project, "mode": mode, "form": form, "created": created,
         "tabs": mode_tabs, "tabs_label": "Transforms",
