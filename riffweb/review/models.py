@@ -16,7 +16,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Q, StringAgg, Value
 from django.urls import reverse
 from django.utils import timezone
 
@@ -114,17 +114,15 @@ class CommentQuerySet(models.QuerySet):
 
     def threads(self, song_id: int) -> list["Comment"]:
         """The song's comments in time order, each with its replies (oldest first) as
-        `thread_replies` and the members it names as `mentioned_names`: two queries, however
-        many comments (one when there are none)."""
-        every = list(self.filter(song_id=song_id).select_related("author").order_by("at", "created_at", "pk"))
-        names: dict[int, set[str]] = {}
-        if every:
-            mentions = Comment.mentions.through.objects.filter(comment_id__in=[c.pk for c in every])
-            for comment_id, username in mentions.values_list("comment_id", "user__username"):
-                names.setdefault(comment_id, set()).add(username)
+        `thread_replies` and the members it names as `mentioned_names`: one query, however
+        many comments. The names come joined in one string, split on spaces: a mention's name
+        (MENTION) has none."""
+        every = list(self.filter(song_id=song_id).select_related("author")
+                     .annotate(mentioned=StringAgg("mentions__username", Value(" "), default=""))
+                     .order_by("at", "created_at", "pk"))
         replies: dict[int, list[Comment]] = {}
         for comment in sorted(every, key=lambda c: (c.created_at, c.pk)):
-            comment.mentioned_names = names.get(comment.pk, set())
+            comment.mentioned_names = set(comment.mentioned.split())
             if comment.parent_id:
                 replies.setdefault(comment.parent_id, []).append(comment)
         threads = [c for c in every if not c.parent_id]
