@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from riffweb.review import feeds
 from riffweb.studio import access
-from riffweb.studio.family import family_tree
+from riffweb.studio.family import WITH_SOURCE, family_tree, visible_source
 from riffweb.playlists.models import ListenPosition
 from riffweb.studio.models import SongFile, Transform, Upload
 from riffweb.takes.models import with_tally
@@ -205,14 +205,15 @@ def song_page_context(request, song) -> dict:
     variants = list(with_tally(access.songs_for(request.user), request.user)
                     .annotate(resume_at=ListenPosition.objects.seconds_in_song(request.user))
                     .filter(transform=song.transform_id, deleted_at__isnull=True)
-                    .select_related("transform").order_by("variant"))
+                    .select_related(*WITH_SOURCE).order_by("variant"))
     context = source_context(request, song, song.project)
     editable = {song.project_id} if context["can_edit"] else set()
-    source = visible_source(request.user, song.transform)
+    # The song as loaded among its variants comes with its request's source: no query for it.
+    source = visible_source(request.user, next(v for v in variants if v.pk == song.pk))
     return context | cards_context(variants, editable) | {
         "song": song, "variants": variants,
         "siblings": [v for v in variants if v.pk != song.pk],
-        "family": family_tree(request.user, song), "request_source": source,
+        "family": family_tree(request.user, song, source), "request_source": source,
         "sent_parameters": sent_parameters(song.transform, source), "refine_url": refine_url(song),
         **song_files_context(song),
         "resume": next((ListenPosition(seconds=v.resume_at) for v in variants if v.pk == song.pk and v.resume_at), None),
@@ -272,16 +273,6 @@ def sent_parameters(transform: Transform, source=None) -> list[dict]:
                          f"over {fields[f'prompt_{n}_start']}–{fields[f'prompt_{n}_end']} % of the song",
             })
     return rows
-
-
-def visible_source(user, transform: Transform):
-    """The song or upload a request started from, or None when the user may not see it (a
-    moved song's source stays in a project its new readers may not be in)."""
-    if transform.source_song_id:
-        return access.songs_for(user).select_related("transform").filter(pk=transform.source_song_id).first()
-    if transform.source_upload_id:
-        return access.uploads_for(user).filter(pk=transform.source_upload_id).first()
-    return None
 
 
 def reuse_url(transform: Transform) -> str:
