@@ -212,7 +212,8 @@ def _stream(response, dest: Path, max_bytes: int, started: float, deadline: floa
     A server that drips one byte every few seconds never trips a socket timeout, and a read
     asking for a whole chunk would wait for all of it; so each read takes whatever has
     arrived (read1), the socket's timeout shrinks to the time left before every read, and
-    the clock is checked between reads.
+    the clock is checked between reads. The file is not synced to disk: every caller copies
+    it into storage and drops it, and a download lost in a crash is fetched again.
     """
     fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=".part-", suffix=dest.suffix)
     size = 0
@@ -238,8 +239,6 @@ def _stream(response, dest: Path, max_bytes: int, started: float, deadline: floa
                 if size > max_bytes:
                     raise FetchError("The file is too large.")
                 out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
         os.replace(tmp_name, dest)
         return size
     except BaseException:

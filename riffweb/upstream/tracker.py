@@ -69,6 +69,7 @@ LINGER = 1.0  # seconds an idle download thread of the pump waits before it look
 PARTIAL_DEADLINE = 20.0  # seconds for one preview copy; the next one is due soon anyway
 COVER_DEADLINE = 10.0
 CLAIM_SPREAD = 4
+READY_FOR = 1.0  # seconds a download thread trusts the list of due songs it found
 SIDE_THREADS = 2  # the pump's threads for requests to send, uploads, previews
 
 PROBE_MAX = 5.0  # seconds between probes while the upstream is unreachable
@@ -570,15 +571,22 @@ class _Claims:
         self.busy: set[int] = set()
         self.wake = threading.Event()  # set when a poll (or the pump's check) finds songs to store
         self.stopping = False  # the pump is done: lingering threads end
+        self.ready: list[tuple[object, int]] = []  # due work found by one query, oldest first
+        self.found_at = 0.0
 
     def take(self, extras: bool) -> tuple[object, int] | None:
         with self.lock:
+            # One query finds the next few songs: asking again for every song cost a burst a
+            # query per song. What it found is used for READY_FOR at most, since other workers
+            # take songs too (a song taken meanwhile costs only a claim that matches nothing).
+            if not self.ready or time.monotonic() - self.found_at > READY_FOR:
+                step, due = work_due(timezone.now(), CLAIM_SPREAD * 2, self.busy, extras)
+                self.ready, self.found_at = [(step, pk) for pk in due], time.monotonic()
+            if not self.ready:
+                return None
             # One of the oldest few, at random: every worker's threads look at the same oldest
             # songs, and a thread that loses the claim to another worker has to look again.
-            step, due = work_due(timezone.now(), CLAIM_SPREAD, self.busy, extras)
-            if not due:
-                return None
-            pk = random.choice(due)
+            step, pk = self.ready.pop(random.randrange(min(CLAIM_SPREAD, len(self.ready))))
             self.busy.add(pk)
             return step, pk
 
