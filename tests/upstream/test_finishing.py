@@ -4,6 +4,8 @@ waveform are made, and those extras never fail a song or loop on one that kills 
 import time
 from datetime import timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from riffweb.review.models import Notification
@@ -81,3 +83,18 @@ def test_extras_wait_while_a_finished_songs_audio_is_being_stored(request_with_s
     assert tracker.work_due(now, 5, set()) == (tracker.download_song, [])  # another worker stores it
     Song.objects.filter(pk=downloading.pk).update(lease_until=None, next_poll_at=now + timedelta(minutes=1))
     assert tracker.work_due(now, 5, set()) == (tracker.finish_song, [finishing.pk])  # a retry, later
+
+
+
+def test_a_download_thread_asks_once_for_the_next_few_songs(project, owner, db):
+    """In a burst, asking which song is due next before every download cost a query per song."""
+    for i in range(4):
+        make_request(project, owner, title=f"Song {i}")
+    Song.objects.update(status=Song.Status.DOWNLOADING, upstream_done_at=timezone.now())
+    claims = tracker._Claims()
+    with CaptureQueriesContext(connection) as queries:
+        taken = [claims.take(extras=False) for _ in range(9)]
+    assert taken[8] is None  # all eight are this process's now
+    assert {step for step, _ in taken[:8]} == {tracker.download_song}
+    assert sorted(pk for _, pk in taken[:8]) == sorted(Song.objects.values_list("pk", flat=True))
+    assert len(queries) == 2, [q["sql"] for q in queries]  # the eight, then none left
