@@ -587,6 +587,8 @@ class _Claims:
             # One of the oldest few, at random: every worker's threads look at the same oldest
             # songs, and a thread that loses the claim to another worker has to look again.
             step, pk = self.ready.pop(random.randrange(min(CLAIM_SPREAD, len(self.ready))))
+            if step is not download_song:
+                self.ready = []  # extras wait for any finished song's audio: look again before the next
             self.busy.add(pk)
             return step, pk
 

@@ -98,3 +98,16 @@ def test_a_download_thread_asks_once_for_the_next_few_songs(project, owner, db):
     assert {step for step, _ in taken[:8]} == {tracker.download_song}
     assert sorted(pk for _, pk in taken[:8]) == sorted(Song.objects.values_list("pk", flat=True))
     assert len(queries) == 2, [q["sql"] for q in queries]  # the eight, then none left
+
+
+
+def test_a_thread_making_extras_looks_for_finished_audio_before_each(request_with_songs, project, owner, db):
+    """A list of extras kept for a second let full decodes run while a burst's audio waited."""
+    finishing, downloading = request_with_songs.songs.order_by("variant")
+    others = list(make_request(project, owner).songs.values_list("pk", flat=True))
+    Song.objects.filter(pk__in=[finishing.pk, *others]).update(status=Song.Status.DONE, audio="songs/a.mp3",
+                                                               finishing=True)
+    claims = tracker._Claims()
+    assert claims.take(extras=True)[0] is tracker.finish_song
+    Song.objects.filter(pk=downloading.pk).update(status=Song.Status.DOWNLOADING)
+    assert claims.take(extras=True) == (tracker.download_song, downloading.pk)
