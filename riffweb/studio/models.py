@@ -701,7 +701,7 @@ class Song(models.Model):
 
     FINISHED = {Status.DONE, Status.FAILED, Status.TIMED_OUT}
     CADENCE_FIELDS = ["progress", "poll_interval", "next_poll_at", "polls", "last_progress_at", "missing_polls",
-                      "changed_at"]
+                      "changed_at", "first_progress", "first_progress_at"]
 
     transform = models.ForeignKey(Transform, on_delete=models.CASCADE, related_name="songs")
     # The song's project starts as its transform's and changes when the song is moved.
@@ -760,6 +760,10 @@ class Song(models.Model):
     # Status answers in a row that did not mention this song: the service lost it.
     missing_polls = models.PositiveSmallIntegerField(default=0)
     last_progress_at = models.DateTimeField(null=True, blank=True)
+    # The first status answer that showed progress, and when: the render's pace is measured
+    # from it, so the last poll can be aimed at the render's end (riffweb.upstream.tracker).
+    first_progress = models.PositiveSmallIntegerField(default=0)
+    first_progress_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     download_attempts = models.PositiveSmallIntegerField(default=0)
     # Stored, its cover art and waveform still to come: done after every waiting download, so a
@@ -919,6 +923,7 @@ class Song(models.Model):
         return dict(
             status=Song.Status.RUNNING, submitted_at=now, next_poll_at=now + timedelta(seconds=first_poll),
             poll_interval=first_poll, last_progress_at=now, progress=0, missing_polls=0, changed_at=now, error="",
+            first_progress=0, first_progress_at=None,
         )
 
     def retry(self) -> bool:
@@ -936,7 +941,8 @@ class Song(models.Model):
             Song.objects.filter(pk=self.pk).update(
                 status=self.Status.PENDING, job_id="", upstream_id="", progress=0, failure="", error="",
                 error_detail="", upstream_audio_url="", submitted_at=None, next_poll_at=None, poll_interval=2.0,
-                polls=0, missing_polls=0, last_progress_at=None, lease_until=None, download_attempts=0,
+                polls=0, missing_polls=0, last_progress_at=None, first_progress=0, first_progress_at=None,
+                lease_until=None, download_attempts=0,
                 upstream_done_at=None, finished_at=None, retries=F("retries") + 1, changed_at=now,
                 upstream_partial_url="", partial="", partial_format="", partial_fetched_at=None,
             )
@@ -957,6 +963,8 @@ class Song(models.Model):
         """
         if progress > self.progress:
             self.last_progress_at = self.changed_at = now
+            if self.first_progress_at is None:
+                self.first_progress, self.first_progress_at = progress, now
         elif self.last_progress_at and self.changed_at <= self.last_progress_at + timedelta(seconds=usual_seconds):
             if now - self.last_progress_at > timedelta(seconds=usual_seconds):
                 self.changed_at = now

@@ -62,6 +62,10 @@ MAX_CALLS_PER_LOOP = 20
 QUEUED_GRACE = timedelta(seconds=10)
 NEAR_DONE = 95  # percent
 NEAR_DONE_INTERVAL = 1.2  # seconds between polls once a track is this close
+AIM_WITHIN = 8.0  # seconds: a render due to end this soon is asked about at its end (next_interval)
+AIM_FROM = 50  # percent: not before the render's second half
+AIM_SLACK = 0.1  # seconds after that end
+MIN_SPAN = 5  # percent of progress, at the least, a render's pace is measured over
 DRAIN_SECONDS = 6.0
 DRAIN_KICK_EVERY = 3.0  # a submit task should have run by then
 LINGER = 1.0  # seconds an idle download thread of the pump waits before it looks again
@@ -79,10 +83,46 @@ FAILURES_FOR_OUTAGE = 4  # failed status calls in a row, whatever their ids, tha
 # --- applying what the upstream said ------------------------------------------------------
 
 
-def next_interval(old_progress: int, new_progress: int, since: float, old_interval: float) -> float:
-    """Seconds to the next poll: sooner as the track nears 100, backing off while it stalls."""
+def render_pace(song: Song, progress: int, now) -> float | None:
+    """Seconds a percent of the render takes, from the answers since the first that showed
+    progress; None until they span MIN_SPAN percent. Whole-percent progress hides up to a
+    percent at either end of the span: this is the slowest pace those answers allow."""
+    if song.first_progress_at is None:
+        return None
+    span = progress - song.first_progress
+    seconds = (now - song.first_progress_at).total_seconds()
+    if span < MIN_SPAN or seconds <= 0:
+        return None
+    return seconds / (span - 1)
+
+
+def _aim(progress: int, pace: float | None) -> float | None:
+    """Seconds to the latest end a render's answers allow, when its last poll is to be aimed
+    there: in its second half (the polls before keep its card and preview moving) and due to
+    end within AIM_WITHIN."""
+    if pace is None or progress < AIM_FROM:
+        return None
+    latest = (100 - progress) * pace
+    return latest if latest <= AIM_WITHIN else None
+
+
+def next_interval(old_progress: int, new_progress: int, since: float, old_interval: float,
+                  pace: float | None = None) -> float:
+    """Seconds to the next poll: sooner as the track nears 100, backing off while it stalls.
+
+    With the render's `pace` (render_pace), a render near its end (`_aim`) is asked about once,
+    just after the latest end its answers allow (for a slow render, at most NEAR_DONE_INTERVAL
+    after the earliest), instead of halfway there and then every NEAR_DONE_INTERVAL: the poll
+    that finds it done comes sooner, and a render whose pace holds costs fewer polls. One not
+    done by then is asked again by the same rules.
+    """
     low, high = settings.RIFFWEB_POLL_MIN, settings.RIFFWEB_POLL_MAX
-    if new_progress > old_progress and since > 0:
+    latest = _aim(new_progress, pace)
+    if new_progress > old_progress and latest is not None:
+        return max(low, min(latest, latest - pace + NEAR_DONE_INTERVAL) + AIM_SLACK)
+    if new_progress > old_progress and pace is not None:
+        interval = 0.5 * (100 - new_progress) * pace  # halfway to the latest end
+    elif new_progress > old_progress and since > 0:
         rate = (new_progress - old_progress) / since  # percent per second
         interval = 0.5 * (100 - new_progress) / rate  # halfway to the estimated finish
     else:
@@ -91,6 +131,13 @@ def next_interval(old_progress: int, new_progress: int, since: float, old_interv
         # About to finish (or finishing late): the audio is what the musician waits for.
         high = min(high, max(low, NEAR_DONE_INTERVAL))
     return max(low, min(high, interval)) * random.uniform(0.85, 1.15)
+
+
+def _aimed(song: Song) -> bool:
+    """Whether the song's next poll is aimed at its render's end (asking earlier is wasted)."""
+    if song.last_progress_at is None:
+        return False
+    return _aim(song.progress, render_pace(song, song.progress, song.last_progress_at)) is not None
 
 
 def upstream_link(url: str) -> str:
@@ -141,7 +188,7 @@ def apply_track(
     if callbacks_enabled():
         interval = settings.RIFFWEB_CALLBACK_SAFETY_POLL
     else:
-        interval = next_interval(song.progress, progress, since, song.poll_interval)
+        interval = next_interval(song.progress, progress, since, song.poll_interval, render_pace(song, progress, now))
     song.record_progress(progress, interval, now, dialects.current().usual_seconds)
     if batch is None:
         song.save_cadence()
@@ -210,10 +257,10 @@ def _chunks(items: list, size: int):
 
 
 def _due_songs(now, limit: int, size: int) -> list[Song]:
-    """Due songs plus those due soon (within half their interval), as many as fill the calls
-    the due ones need anyway (`size` ids a call): they share the calls. Only those rows are
-    loaded: with thousands of songs near done, loading every song due within the window on
-    every loop took the CPU the downloads needed."""
+    """Due songs plus those due soon (within half their interval, unless their poll is aimed
+    at their render's end), as many as fill the calls the due ones need anyway (`size` ids a
+    call): they share the calls. Only those rows are loaded: with thousands of songs near done,
+    loading every song due within the window on every loop took the CPU the downloads needed."""
     due = Song.objects.filter(status=Song.Status.RUNNING, next_poll_at__lte=now)[:limit].count()
     if not due:
         return []
@@ -223,7 +270,8 @@ def _due_songs(now, limit: int, size: int) -> list[Song]:
         .filter(status=Song.Status.RUNNING, next_poll_at__lte=window)
         .order_by("next_poll_at")[: min(limit, -(-due // size) * size)]
     )
-    return [s for s in candidates if s.next_poll_at <= now + timedelta(seconds=0.5 * s.poll_interval)]
+    return [s for s in candidates if s.next_poll_at <= now
+            or (s.next_poll_at <= now + timedelta(seconds=0.5 * s.poll_interval) and not _aimed(s))]
 
 
 def _back_off(songs: list[Song], now) -> None:
