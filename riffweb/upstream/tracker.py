@@ -408,17 +408,20 @@ def _poll_jobs(client, state, by_job: dict[str, list[Song]], size: int, now, not
             queue_ = [(h, 0) for h in _halves(unreported) if h] + queue_
         running: list[Song] = []
         finished = 0
-        for job_id in job_ids:
-            tracks = reports.get(job_id)
-            if tracks is None:
-                if len(job_ids) == 1:  # not reported even alone: lost after a few such answers
-                    for song in by_job[job_id]:
-                        interval = next_interval(song.progress, song.progress, 0, song.poll_interval)
-                        song.note_missing(seen, interval, settings.RIFFWEB_LOST_AFTER_POLLS)
-                continue
-            finished += apply_job(job_id, tracks, seen, known=by_job[job_id], batch=running)
-        if running:  # one statement for the whole chunk, not one per song
-            Song.objects.bulk_update(running, Song.CADENCE_FIELDS)
+        # One commit for the whole answer: committing each finished song on its own made a
+        # burst's answers take a disk flush per song (PostgreSQL), and the next poll waited.
+        with transaction.atomic():
+            for job_id in job_ids:
+                tracks = reports.get(job_id)
+                if tracks is None:
+                    if len(job_ids) == 1:  # not reported even alone: lost after a few such answers
+                        for song in by_job[job_id]:
+                            interval = next_interval(song.progress, song.progress, 0, song.poll_interval)
+                            song.note_missing(seen, interval, settings.RIFFWEB_LOST_AFTER_POLLS)
+                    continue
+                finished += apply_job(job_id, tracks, seen, known=by_job[job_id], batch=running)
+            if running:  # one statement for the whole chunk, not one per song
+                Song.objects.bulk_update(running, Song.CADENCE_FIELDS)
         if finished and noticed is not None:
             noticed()
     return calls
