@@ -761,8 +761,9 @@ def run_pump(seconds: float | None = None) -> bool:
                     start(uploads.send_upload, pk, ("upload", pk))
                 for pk in to_poll:
                     start(uploads.poll_upload, pk, ("upload-status", pk))
+            calls = 0
             try:
-                poll_due(client, UpstreamState.get(), noticed=claims.wake.set)
+                calls = poll_due(client, UpstreamState.get(), noticed=claims.wake.set)
             except Exception:  # a bug must not stop the chain; the rows stay the truth
                 log.exception("polling failed")
             running = {pk: f for pk, f in running.items() if not f.done()}
@@ -794,7 +795,8 @@ def run_pump(seconds: float | None = None) -> bool:
                 # another worker helps.
                 last_drain = mono
                 queue.drain_downloads()
-            time.sleep(LOOP_SLEEP)
+            if not calls:  # a loop that asked took its time already, and in a burst more are due
+                time.sleep(LOOP_SLEEP)
     finally:
         claims.stopping = True
         claims.wake.set()
