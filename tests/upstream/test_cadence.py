@@ -9,6 +9,7 @@ render clock: what is decided here is only when riffweb asks."""
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from riffweb.studio.models import Song
@@ -18,7 +19,7 @@ from tests.conftest import make_request
 
 
 def rendering(project, owner) -> tuple[Song, object]:
-    """A submitted song, first asked about POLL_FIRST seconds from now; and that now."""
+    """A submitted song, first asked about 3 s from now; and that now."""
     now = timezone.now()
     transform = make_request(project, owner)
     Song.objects.filter(transform=transform).update(**Song.running_fields(now, 3.0), job_id="j", upstream_id="t")
@@ -89,3 +90,13 @@ def test_a_song_whose_poll_is_aimed_at_its_end_does_not_ride_along_early(project
     Song.objects.filter(pk=song.pk).update(first_progress_at=None)  # no pace measured: rides along as before
     due = tracker._due_songs(aimed_at - timedelta(seconds=1), limit=100, size=100)
     assert sorted(s.pk for s in due) == sorted([other.pk, song.pk])
+
+
+@pytest.mark.parametrize("ends_at", [40, 130])
+def test_a_service_that_reports_no_progress_is_still_found_done(project, owner, ends_at):
+    """Without progress in its answers, riffweb estimates it from the dialect's usual render
+    time (95 s): a render done sooner is found by the halfway polls, one done later by the
+    near-done cadence, never by a poll aimed at an end the service never gave."""
+    song, submitted = rendering(project, owner)
+    told, late = follow(song, submitted, lambda t: None, ends_at)
+    assert 0 <= late <= (settings.RIFFWEB_POLL_MAX if ends_at < 95 else tracker.NEAR_DONE_INTERVAL) * 1.15 + tracker.AIM_SLACK
