@@ -201,6 +201,21 @@ def measure(client: Client, url: str, runs: int) -> tuple[list[float], int]:
     return times, queries
 
 
+def calibration_ms() -> float:
+    """Milliseconds for a fixed piece of pure-Python work, best of five: how fast this machine runs
+    right now. A shared machine's speed drifts (the same page took 25 ms one hour and 40 the next),
+    so figures from different runs compare only next to this."""
+    def work() -> int:
+        return sum(i % 7 for i in range(300_000))
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.thread_time()
+        work()
+        best = min(best, (time.thread_time() - start) * 1000)
+    return best
+
+
 def p95(times: list[float]) -> float:
     return statistics.quantiles(times, n=20, method="inclusive")[18] if len(times) > 1 else times[0]
 
@@ -213,6 +228,7 @@ def main() -> int:
     args = parser.parse_args()
     reset_database()
     print(f"database={connection.vendor}")
+    print(f"calibration_ms_at_start={calibration_ms():.1f}")
     client = Client()
     queries_by_size, met = [], True
     for size in [int(n) for n in args.sizes.split(",")]:
@@ -240,6 +256,7 @@ def main() -> int:
     print(f"song_page_queries={song_queries}")
     constant = all(q == queries_by_size[0] for q in queries_by_size)
     print(f"library_queries_constant={'yes' if constant else 'no'}")
+    print(f"calibration_ms_at_end={calibration_ms():.1f}")
     print(f"load_average_1m={os.getloadavg()[0]:.2f}")
     met &= constant and p95(song_times) <= 50 and song_queries <= 10
     print(f"targets_met={'yes' if met else 'no'}")

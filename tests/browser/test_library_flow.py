@@ -66,3 +66,16 @@ def test_search_updates_the_list_in_place_and_the_url_keeps_it(page, live_server
     expect(page.locator("#song-list .library-row", has_text="Harbour lights").get_by_role(
         "button", name="★ Favourite")).to_be_visible(timeout=10_000)
     assert Song.objects.get(pk=songs[2].pk).favourited_by.filter(pk=owner.pk).exists()
+
+    # A mark from a row swaps only that row's take in place (its buttons post the row-actions
+    # form; the take's box is their target), and stays after a reload.
+    page.evaluate("window.marker = 'before mark'")
+    take = page.locator(f"#take-{songs[1].pk}")
+    take.get_by_role("button", name="Keeper").click()
+    expect(take).to_contain_text("1 keeper ·", timeout=10_000)
+    expect(take.get_by_role("button", name="Keeper")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("window.marker") == "before mark"
+    expect(page.locator("#song-list .library-row")).to_have_count(3)
+    expect(page.locator(f"#take-{songs[1].pk}")).to_have_count(1)
+    page.reload()
+    expect(page.locator(f"#take-{songs[1].pk}")).to_contain_text("1 keeper ·", timeout=10_000)

@@ -1,5 +1,7 @@
 """The library: every song I may hear, across projects, with search, filters, sort and pages."""
 
+import re
+
 from django.urls import reverse
 
 from riffweb.studio.models import Membership, Project, Song, Transform
@@ -69,6 +71,18 @@ def test_sort_by_duration_and_title(owner_client, owner, project):
     html = titles(owner_client.get(LIBRARY, {"sort": "title", "status": "done"}))
     assert html.index("Abe") < html.index("Zed")
     assert short.duration == 1
+
+
+def test_a_row_names_the_mode_and_status_and_rounds_its_seconds_half_up(owner_client, owner, project):
+    half = make_request(project, owner, title="Half", mode=Transform.Mode.SWAP_VOCALS).songs.get(variant=0)
+    Song.objects.filter(pk=half.pk).update(status=Song.Status.DONE, duration=30.5)
+    under = make_request(project, owner, title="Under").songs.get(variant=0)
+    Song.objects.filter(pk=under.pk).update(status=Song.Status.TIMED_OUT, duration=30.49)
+    html = titles(owner_client.get(LIBRARY))
+    row = html[html.index(f'id="song-row-{half.pk}"'):]
+    assert re.search(r"Swap vocals ·\s*<span class=\"song-state\"[^>]*>Done</span>\s*· 31 s ·", row[:2000])
+    row = html[html.index(f'id="song-row-{under.pk}"'):]
+    assert re.search(r"Professional ·\s*<span class=\"song-state\"[^>]*>Timed out\b[^·]*</span>\s*· 30 s ·", row[:2000])
 
 
 def test_pages_of_25(owner_client, owner, project):

@@ -36,6 +36,13 @@ def day(value) -> str:
     return value.date().isoformat() if value else ""
 
 
+@register.filter
+def whole(value) -> str:
+    """`{{ song.duration|whole }}`: seconds rounded half up, as `floatformat:0` writes them, without
+    its Decimal arithmetic and look-up of the language (~12 µs a library row)."""
+    return str(int(value + 0.5))
+
+
 @register.simple_tag(takes_context=True)
 def card_message(context, song) -> str:
     return song.card_message(bool(context.get("unreachable")))
