@@ -819,8 +819,8 @@ class Song(models.Model):
             models.Index(fields=["deleted_at", "-keepers", "rejects", "-created_at", "-id", "project"],
                          name="song_library_keepers"),
             # The same, of the keepers only: counting the "Keepers" filter's songs (up to the
-            # library's cap) walks only them; PostgreSQL read the whole table instead (16 -> 2 ms at
-            # 100,000 songs, benchmarks/library_bench.py).
+            # library's cap) walks only them, where PostgreSQL read the whole table (at 100,000
+            # songs, 16-21 ms -> 3-4 ms; benchmarks/library_bench.py).
             models.Index(fields=["deleted_at", "-keepers", "rejects", "-created_at", "-id", "project"],
                          condition=Q(keepers__gt=F("rejects")), name="song_library_keepers_only"),
         ]
