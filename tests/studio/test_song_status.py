@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from riffweb.studio.models import Failure, Project, Song
+from riffweb.studio.models import Failure, Project, Song, Transform
 from riffweb.upstream.models import UpstreamState
 from tests.conftest import finish_song, make_request
 
@@ -196,3 +196,16 @@ def test_a_poll_costs_the_same_few_queries_for_six_or_thirty_cards(owner_client,
     finished(Song.objects.order_by("pk").first())
     with django_assert_num_queries(4):  # and the changed card in full, to render it
         assert poll(owner_client, thirty).status_code == 200
+
+
+@pytest.mark.parametrize("model, field, choices", [
+    (Song, "status", [*Song.Status.values, "retired"]),
+    (Transform, "mode", [*Transform.Mode.values, "retired"]),
+])
+def test_status_and_mode_read_as_django_would_write_them_even_for_a_value_no_choice_has(model, field, choices):
+    django_field = model._meta.get_field(field)
+    for value in choices:
+        row = model(**{field: value})
+        ours = getattr(row, f"get_{field}_display")()
+        assert ours == row._get_FIELD_display(django_field)
+        assert ours == (value if value == "retired" else dict(django_field.choices)[value])
