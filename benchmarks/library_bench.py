@@ -11,11 +11,11 @@ It builds its own database: on SQLite a file (var/bench.sqlite3 unless BENCH_SQL
 otherwise), on PostgreSQL a database named riffweb_bench (or BENCH_PG_NAME) on DATABASE_URL's
 server (dropped and made again; the database DATABASE_URL names is not touched; --keep fills
 the one an earlier run left instead). It fills it with bulk_create up to each size in turn and,
-in a new process each time, times the library's pages (first, middle, last, a search) and a
-song page through Django's test Client (middleware, view and template: the server's whole share
-of a page), counting queries with CaptureQueriesContext. Figures are printed as name=value
-lines, suffixed with the size. Targets: p95 <= 50 ms and <= 10 queries per page, the same count
-at every size.
+in a new process each time, times the library's pages (first, middle, last, a search, every
+sort, two filters) and a song page through Django's test Client (middleware, view and template:
+the server's whole share of a page), counting queries with CaptureQueriesContext. Figures are
+printed as name=value lines, suffixed with the size. Targets: p95 <= 50 ms and <= 10 queries per
+page, the same count at every size.
 """
 
 import argparse
@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,7 +179,14 @@ def pages(reader) -> dict[str, str]:
         "last": linked(last),
         "last_by_number": f"{library}?page={last}",
         "search": f"{library}?q=moon&sort=title",
+        # Every other sort the list offers, first page.
+        "oldest": f"{library}?sort=oldest",
+        "title": f"{library}?sort=title",
+        "shortest": f"{library}?sort=shortest",
+        "longest": f"{library}?sort=longest",
         "keepers": f"{library}?takes=keepers&sort=keepers",
+        "failed": f"{library}?status=failed",
+        "last_week": f"{library}?since={timezone.localdate() - timedelta(days=7)}",
         "undecided": f"{library}?takes=undecided",
     }
 

@@ -60,12 +60,14 @@ def _number(value, default: int = 1) -> int:
     return default
 
 
-def ordered(songs: QuerySet, order: tuple[str, ...], forward: bool = True) -> QuerySet:
+def ordered(songs: QuerySet, order: tuple[str, ...]) -> QuerySet:
     """`songs` (live ones) in `order`. Every live song's deleted_at is NULL, so leading with it
     changes no order; but PostgreSQL takes `IS NULL` as a condition, not as an equality that
-    fixes the column, and without it sorts every song instead of reading the song_library_recent
-    index in order (54 ms against 0.3 ms for a first page at 100,000 songs)."""
-    return songs.order_by("deleted_at" if forward else "-deleted_at", *order)
+    fixes the column, and without it sorts every song instead of reading the sort's index in
+    order (54 ms against 0.3 ms for a first page at 100,000 songs). Each sort's index starts
+    (deleted_at, then its first field descending), so a descending sort reads it forwards behind
+    an ascending deleted_at, and an ascending sort backwards behind a descending one."""
+    return songs.order_by("deleted_at" if order[0].startswith("-") else "-deleted_at", *order)
 
 
 def seekable(order: tuple[str, ...]) -> bool:
@@ -87,7 +89,7 @@ def _seek(songs: QuerySet, order: tuple[str, ...], anchor: dict, forward: bool) 
     first = order[0].lstrip("-")
     bound = "lte" if order[0].startswith("-") == forward else "gte"
     flipped = order if forward else tuple(n[1:] if n.startswith("-") else f"-{n}" for n in order)
-    return ordered(songs.filter(after, **{f"{first}__{bound}": anchor[first]}), flipped, forward)
+    return ordered(songs.filter(after, **{f"{first}__{bound}": anchor[first]}), flipped)
 
 
 def _count(ids) -> tuple[int, bool]:

@@ -1,6 +1,6 @@
 """The library: every song a user may hear, across projects; bulk actions, zip export, trash."""
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -49,6 +49,15 @@ def _menus(memberships) -> dict:
     }
 
 
+def _day_start(day: date, days_after: int = 0) -> datetime:
+    """Midnight at the start of `day` (or as many days after) in the current time zone. A date
+    filter is a range of created_at that the library's indexes seek (`created_at__date` computed
+    every song's date: at 100,000 songs SQLite took 86 ms a page). Days far outside any song's
+    life are brought in, so that no typed year overflows a datetime in conversion."""
+    day = min(max(day, date(1970, 1, 2)), date(9999, 12, 1)) + timedelta(days=days_after)
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def _filtered(songs, form: LibraryFilterForm, user):
     data = form.cleaned_data if form.is_valid() else {}
     if q := data.get("q"):
@@ -62,9 +71,9 @@ def _filtered(songs, form: LibraryFilterForm, user):
     if data.get("favourites"):
         songs = songs.filter(favourited_by=user)
     if data.get("since"):
-        songs = songs.filter(created_at__date__gte=data["since"])
+        songs = songs.filter(created_at__gte=_day_start(data["since"]))
     if data.get("until"):
-        songs = songs.filter(created_at__date__lte=data["until"])
+        songs = songs.filter(created_at__lt=_day_start(data["until"], days_after=1))
     if data.get("takes"):
         songs = takes.filtered(songs, data["takes"], user)
     order = LibraryFilterForm.SORTS.get(data.get("sort") or "newest")

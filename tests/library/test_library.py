@@ -1,6 +1,10 @@
 """The library: every song I may hear, across projects, with search, filters, sort and pages."""
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from django.urls import reverse
 
@@ -189,3 +193,20 @@ def test_song_ids_past_the_databases_range_are_refused_with_a_message(owner_clie
             assert "Those songs are not in your library." in titles(response)
     song.refresh_from_db()
     assert song.deleted_at is None
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Pacific/Auckland"])
+def test_a_date_filter_takes_whole_days_in_the_sites_time_zone(owner_client, owner, project, settings, zone):
+    settings.TIME_ZONE = zone
+    song = make_request(project, owner).songs.get(variant=0)
+    row = f'id="song-row-{song.pk}"'
+    late = datetime(2026, 3, 14, 23, 30, tzinfo=ZoneInfo(zone))  # the last half hour of the 14th there
+    Song.objects.filter(pk=song.pk).update(created_at=late)
+    for params, shown in [({"since": "2026-03-14"}, True), ({"until": "2026-03-14"}, True),
+                          ({"since": "2026-03-15"}, False), ({"until": "2026-03-13"}, False),
+                          ({"since": "2026-03-14", "until": "2026-03-14"}, True)]:
+        assert (row in owner_client.get(LIBRARY, params).content.decode()) is shown, params
+    for params in ({"since": "0001-01-01"}, {"until": "9999-12-31"}, {"since": "9999-12-31"}, {"until": "0001-01-01"}):
+        response = owner_client.get(LIBRARY, params)
+        assert response.status_code == 200, params
+        assert (row in response.content.decode()) is ("0001" in params.get("since", "") or "9999" in params.get("until", ""))
