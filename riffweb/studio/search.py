@@ -57,7 +57,7 @@ def matching(songs, text: str):
 
 def counts_in_window(vendor: str) -> bool:
     """Whether a search's page should bring its count along as a window over every match, in
-    one query (PostgreSQL), or count apart, up to the library's cap (SQLite, whose window keeps
+    one query (PostgreSQL), or count apart, up to the search's cap (SQLite, whose window keeps
     a copy of every match before sorting). At 100,000 songs, "moon" (15,000 matches) sorted by
     title, medians: PostgreSQL 27 ms in one query against 33 ms in two; SQLite 35 ms against 29."""
     return vendor == "postgresql"

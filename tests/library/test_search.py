@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from riffweb.library import paging
 from riffweb.studio import search
 from riffweb.studio.models import Project, Song, Transform
 from tests.conftest import make_request
@@ -128,3 +129,14 @@ def test_a_rebuilt_song_table_gets_its_search_triggers_back_after_migrate(owner_
     search.repair(connection, Song)
     make_request(project, owner, title="Crimson").songs.update(title="Winter static")
     assert "Winter static" in found(owner_client, "winter")
+
+
+def test_a_search_counts_its_matches_up_to_its_own_cap_and_pages_on_past_it(owner_client, owner, project,
+                                                                              monkeypatch):
+    monkeypatch.setattr(paging, "SEARCH_COUNT_CAP", 10)
+    _songs(project, owner, 30)
+    first = owner_client.get(LIBRARY, {"q": "moon", "sort": "title"}).content.decode()
+    assert "10+ songs" in first and "Page 1</span>" in first and "Next page" in first
+    second = owner_client.get(LIBRARY, {"q": "moon", "sort": "title", "page": "2"}).content.decode()
+    assert "Page 2</span>" in second and second.count('class="library-row') == 5 and "Next page" not in second
+    assert "30 songs" in owner_client.get(LIBRARY).content.decode()  # the list's own count is not a search's
