@@ -12,7 +12,7 @@ otherwise), on PostgreSQL a database named riffweb_bench (or BENCH_PG_NAME) on D
 server (dropped and made again; the database DATABASE_URL names is not touched; --keep fills
 the one an earlier run left instead). It fills it with bulk_create up to each size in turn and,
 in a new process each time, times the library's pages (first, middle, last, a search, every
-sort, two filters) and a song page through Django's test Client (middleware, view and template:
+sort, five filters) and a song page through Django's test Client (middleware, view and template:
 the server's whole share of a page), counting queries with CaptureQueriesContext. Figures are
 printed as name=value lines, suffixed with the size. Targets: p95 <= 50 ms and <= 10 queries per
 page, the same count at every size.
@@ -103,7 +103,7 @@ def fill(songs: int, projects: int):
         for t in Transform.objects.filter(songs__isnull=True):
             for variant in (0, 1):
                 new_songs.append(Song(
-                    transform=t, project_id=t.project_id, variant=variant, title=t.title, lyrics=t.lyrics,
+                    transform=t, mode=t.mode, project_id=t.project_id, variant=variant, title=t.title, lyrics=t.lyrics,
                     tags=t.tags, status=Song.Status.DONE, progress=100, duration=30 + (t.pk % 90),
                     audio=f"songs/bench/{t.pk}-{variant}.wav", audio_format="wav",
                     created_at=t.created_at, finished_at=t.created_at))
@@ -151,7 +151,7 @@ def song_for_page(reader) -> Song:
     source = Song.objects.filter(project=project).first()
     transform = Transform.objects.create(project=project, mode=Transform.Mode.COVER, title=COVER,
                                          lyrics="[Verse]\nmoon", tags="synthwave", source_song=source)
-    song = Song.objects.create(transform=transform, project=project, variant=0, title=COVER,
+    song = Song.objects.create(transform=transform, mode=transform.mode, project=project, variant=0, title=COVER,
                                status=Song.Status.DONE, duration=2.0, audio_format="wav")
     song.audio.save("bench.wav", ContentFile(tone_wav()), save=True)
     # Ten comments under review, three with a reply: the page's cost must not grow with them.
@@ -191,6 +191,7 @@ def pages(reader) -> dict[str, str]:
         "longest": f"{library}?sort=longest",
         "keepers": f"{library}?takes=keepers&sort=keepers",
         "failed": f"{library}?status=failed",
+        "covers": f"{library}?mode=cover",
         "last_week": f"{library}?since={timezone.localdate() - timedelta(days=7)}",
         "undecided": f"{library}?takes=undecided",
     }

@@ -180,7 +180,8 @@ def run_riffweb(args, dialect: str, faults: float, project: Project) -> None:
                 prompts=[{"text": "synthwave", "strength": 0.5, "start": 0, "end": 1}] if dialect == "useapi" else [],
             )
             for variant in (0, 1):
-                Song.objects.create(transform=transform, project=project, variant=variant, title=transform.title)
+                Song.objects.create(transform=transform, mode=transform.mode, project=project, variant=variant,
+                                    title=transform.title)
             transforms.append(transform.pk)
             submit_request(transform.pk)
         songs = Song.objects.filter(transform_id__in=transforms)

@@ -65,7 +65,7 @@ def _filtered(songs, form: LibraryFilterForm, user):
     if data.get("project"):
         songs = songs.filter(project_id=data["project"])
     if data.get("mode"):
-        songs = songs.filter(transform__mode=data["mode"])
+        songs = songs.filter(mode=data["mode"])
     if data.get("status"):
         songs = songs.filter(status=data["status"])
     if data.get("favourites"):

@@ -268,7 +268,7 @@ class TransformQuerySet(models.QuerySet):
                 transform = self.create(project=project, created_by=user, mode=mode, idempotency_key=key,
                                         dialect=dialect, **fields)
                 Song.objects.bulk_create(
-                    Song(transform=transform, project=project, variant=variant, title=transform.title,
+                    Song(transform=transform, mode=transform.mode, project=project, variant=variant, title=transform.title,
                          lyrics=transform.lyrics, tags=transform.tags)
                     for variant in range(variants)
                 )
@@ -308,7 +308,7 @@ class TransformQuerySet(models.QuerySet):
                 tags=first["tags"], source_song_id=first["song"], arrangement=arrangement, regions=regions,
             )
             # The card's note while it waits, as a busy service's is (`error` on a waiting song).
-            Song.objects.create(transform=transform, project=arrangement.project, variant=0,
+            Song.objects.create(transform=transform, mode=transform.mode, project=arrangement.project, variant=0,
                                 title=transform.title, tags=transform.tags, error=MIXING_MESSAGE)
             transaction.on_commit(lambda: queue.render_arrangement(transform.pk))
         return transform
@@ -536,7 +536,7 @@ class Transform(models.Model):
         whose create made it (a moved song's take never lands in a project it left)."""
         variant = (self.songs.aggregate(top=models.Max("variant"))["top"] or 0) + 1
         return Song.objects.create(
-            transform=self, project_id=beside.project_id if beside else self.project_id, variant=variant,
+            transform=self, mode=self.mode, project_id=beside.project_id if beside else self.project_id, variant=variant,
             title=self.title, lyrics=self.lyrics, tags=self.tags, job_id=job[:200], upstream_id=track[:200],
             **Song.running_fields(now, first_poll),
         )
@@ -717,6 +717,10 @@ class Song(models.Model):
                       "changed_at", "first_progress", "first_progress_at"]
 
     transform = models.ForeignKey(Transform, on_delete=models.CASCADE, related_name="songs")
+    # The request's mode, copied when the song is made (a request's mode never changes), so that
+    # the library's mode filter reads its songs from an index instead of joining every song to
+    # its request (counting a mode's songs at 100,000 took 29 ms on either database).
+    mode = models.CharField(max_length=20, choices=Transform.Mode.choices, editable=False)
     # The song's project starts as its transform's and changes when the song is moved.
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="songs")
     variant = models.PositiveSmallIntegerField(default=0)
@@ -808,6 +812,7 @@ class Song(models.Model):
             models.UniqueConstraint(
                 fields=["transform", "variant"], name="one_song_per_transform_variant"
             ),
+            models.CheckConstraint(condition=~Q(mode=""), name="song_mode_set"),
         ]
         indexes = [
             # The poller's scan: unfinished songs whose next poll is due.
@@ -841,6 +846,8 @@ class Song(models.Model):
             # not tell a rare status from a common one: asked for the failed songs, it walked every
             # song (at 100,000 songs, 147 ms against 13 a page).
             models.Index(fields=["status", "deleted_at", "-created_at", "-id", "project"], name="song_library_status"),
+            # The library's mode filter, as the status filter.
+            models.Index(fields=["mode", "deleted_at", "-created_at", "-id", "project"], name="song_library_mode"),
         ]
 
     def __str__(self) -> str:

@@ -161,6 +161,9 @@ def test_every_sort_reads_its_page_from_an_index_in_order_without_sorting_the_so
     # PostgreSQL's do, so on a table this small either index serves it.
     ({"status": "failed"}, r"song_library_status \(status=\? AND deleted_at=\?\)"
                            r"|Index (Only )?Scan using song_library_(status|recent)"),
+    # A mode: the song's own copy of its request's, not a join of every song to its request.
+    ({"mode": "cover"}, r"song_library_mode \(mode=\? AND deleted_at=\?\)"
+                        r"|Index (Only )?Scan using song_library_(mode|recent)"),
 ])
 def test_a_filter_is_sought_in_an_index_in_the_lists_order(owner_client, owner, project, params, sought):
     for i in range(6):

@@ -77,7 +77,7 @@ def _songs(project, owner, count: int) -> None:
     transforms = Transform.objects.bulk_create(
         [Transform(project=project, created_by=owner, mode=Transform.Mode.PROFESSIONAL, title=f"Moon {i}")
          for i in range(count // 2)])
-    Song.objects.bulk_create([Song(transform=t, project=project, variant=v, title=t.title, lyrics="neon moon")
+    Song.objects.bulk_create([Song(transform=t, mode=t.mode, project=project, variant=v, title=t.title, lyrics="neon moon")
                               for t in transforms for v in (0, 1)])
 
 

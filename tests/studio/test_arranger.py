@@ -139,6 +139,7 @@ def test_rendering_the_same_arrangement_twice_gives_the_same_file(
         owner, arrangement, enqueued, django_capture_on_commit_callbacks):
     first, second = (render(arrangement, owner, django_capture_on_commit_callbacks) for _ in range(2))
     assert first.pk != second.pk
+    assert first.mode == second.mode == Transform.Mode.ARRANGEMENT  # what the library's mode filter reads
     assert first.audio.read() == second.audio.read()
 
 
