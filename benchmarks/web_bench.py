@@ -119,8 +119,8 @@ def make_pages(count: int) -> list[Page]:
                       tags="synthwave", status=Transform.Status.SUBMITTED)
             for p in projects for i in range(3))
         Song.objects.bulk_create(
-            Song(transform=t, project_id=t.project_id, variant=v, title=t.title, status=Song.Status.RUNNING,
-                 progress=10, submitted_at=now, last_progress_at=now, changed_at=now)
+            Song(transform=t, mode=t.mode, project_id=t.project_id, variant=v, title=t.title,
+                 status=Song.Status.RUNNING, progress=10, submitted_at=now, last_progress_at=now, changed_at=now)
             for t in transforms for v in (0, 1))
         pages += [Page(session.session_key, project.get_absolute_url()) for project in projects]
     return pages

@@ -44,6 +44,8 @@ class TransformAdmin(admin.ModelAdmin):
     list_filter = ["mode", "status", "dialect"]
     search_fields = ["title", "topic", "tags"]
     raw_id_fields = ["project", "created_by", "source_song", "source_upload"]
+    # What the request was sent as; each of its songs keeps a copy for the library's filter.
+    readonly_fields = ["mode"]
     exclude = ["callback_secret"]
     inlines = [SongInline]
 

@@ -268,8 +268,8 @@ class TransformQuerySet(models.QuerySet):
                 transform = self.create(project=project, created_by=user, mode=mode, idempotency_key=key,
                                         dialect=dialect, **fields)
                 Song.objects.bulk_create(
-                    Song(transform=transform, mode=transform.mode, project=project, variant=variant, title=transform.title,
-                         lyrics=transform.lyrics, tags=transform.tags)
+                    Song(transform=transform, mode=transform.mode, project=project, variant=variant,
+                         title=transform.title, lyrics=transform.lyrics, tags=transform.tags)
                     for variant in range(variants)
                 )
                 transaction.on_commit(lambda: queue.submit_request(transform.pk))
@@ -536,8 +536,8 @@ class Transform(models.Model):
         whose create made it (a moved song's take never lands in a project it left)."""
         variant = (self.songs.aggregate(top=models.Max("variant"))["top"] or 0) + 1
         return Song.objects.create(
-            transform=self, mode=self.mode, project_id=beside.project_id if beside else self.project_id, variant=variant,
-            title=self.title, lyrics=self.lyrics, tags=self.tags, job_id=job[:200], upstream_id=track[:200],
+            transform=self, mode=self.mode, project_id=beside.project_id if beside else self.project_id,
+            variant=variant, title=self.title, lyrics=self.lyrics, tags=self.tags, job_id=job[:200], upstream_id=track[:200],
             **Song.running_fields(now, first_poll),
         )
 

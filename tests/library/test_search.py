@@ -51,7 +51,7 @@ def test_it_finds_renamed_relabelled_and_bulk_created_songs_and_forgets_deleted_
     owner_client.post(reverse("library:song_rename", args=[song.pk]), {"title": "Velvet highway"})
     owner_client.post(reverse("library:song_labels", args=[song.pk]), {"labels": "keeper"})
     assert "Velvet highway" in found(owner_client, "velvet keep")
-    Song.objects.bulk_create([Song(transform=transform, project=project, variant=5, title="Glass ocean")])
+    Song.objects.bulk_create([Song(transform=transform, mode=transform.mode, project=project, variant=5, title="Glass ocean")])
     assert "Glass ocean" in found(owner_client, "glass")
     Song.objects.filter(title="Glass ocean").delete()
     assert rows(owner_client.get(LIBRARY, {"q": "glass"})) == 0
@@ -77,8 +77,8 @@ def _songs(project, owner, count: int) -> None:
     transforms = Transform.objects.bulk_create(
         [Transform(project=project, created_by=owner, mode=Transform.Mode.PROFESSIONAL, title=f"Moon {i}")
          for i in range(count // 2)])
-    Song.objects.bulk_create([Song(transform=t, mode=t.mode, project=project, variant=v, title=t.title, lyrics="neon moon")
-                              for t in transforms for v in (0, 1)])
+    Song.objects.bulk_create([Song(transform=t, mode=t.mode, project=project, variant=v, title=t.title,
+                                   lyrics="neon moon") for t in transforms for v in (0, 1)])
 
 
 def _queries(client, params) -> int:
