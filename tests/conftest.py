@@ -93,8 +93,7 @@ def make_request(project, user=None, **fields) -> Transform:
               "lyrics": "[Verse]\nCity lights", "model": "FUZZ-1.1", **fields}
     transform = Transform.objects.create(project=project, created_by=user, **fields)
     for variant in (0, 1):
-        Song.objects.create(transform=transform, mode=transform.mode, project=project, variant=variant,
-                            title=transform.title, lyrics=transform.lyrics, tags=transform.tags)
+        Song.of(transform, variant=variant).save(force_insert=True)
     return transform
 
 

@@ -267,11 +267,7 @@ class TransformQuerySet(models.QuerySet):
             with transaction.atomic():
                 transform = self.create(project=project, created_by=user, mode=mode, idempotency_key=key,
                                         dialect=dialect, **fields)
-                Song.objects.bulk_create(
-                    Song(transform=transform, mode=transform.mode, project=project, variant=variant,
-                         title=transform.title, lyrics=transform.lyrics, tags=transform.tags)
-                    for variant in range(variants)
-                )
+                Song.objects.bulk_create(Song.of(transform, variant=variant) for variant in range(variants))
                 transaction.on_commit(lambda: queue.submit_request(transform.pk))
         except IntegrityError:  # two copies of one form raced; the first one won
             return self.get(idempotency_key=key)
@@ -308,8 +304,7 @@ class TransformQuerySet(models.QuerySet):
                 tags=first["tags"], source_song_id=first["song"], arrangement=arrangement, regions=regions,
             )
             # The card's note while it waits, as a busy service's is (`error` on a waiting song).
-            Song.objects.create(transform=transform, mode=transform.mode, project=arrangement.project, variant=0,
-                                title=transform.title, tags=transform.tags, error=MIXING_MESSAGE)
+            Song.of(transform, variant=0, error=MIXING_MESSAGE).save(force_insert=True)
             transaction.on_commit(lambda: queue.render_arrangement(transform.pk))
         return transform
 
@@ -535,11 +530,10 @@ class Transform(models.Model):
         """A track nobody waited for: shown as a further take, in the project of the song
         whose create made it (a moved song's take never lands in a project it left)."""
         variant = (self.songs.aggregate(top=models.Max("variant"))["top"] or 0) + 1
-        return Song.objects.create(
-            transform=self, mode=self.mode, project_id=beside.project_id if beside else self.project_id,
-            variant=variant, title=self.title, lyrics=self.lyrics, tags=self.tags, job_id=job[:200], upstream_id=track[:200],
-            **Song.running_fields(now, first_poll),
-        )
+        take = Song.of(self, project_id=beside.project_id if beside else self.project_id, variant=variant,
+                       job_id=job[:200], upstream_id=track[:200], **Song.running_fields(now, first_poll))
+        take.save(force_insert=True)
+        return take
 
     def requeue_submit(self, delay: float, detail: str, note: str = "") -> None:
         """The service was busy or failing: send the create again after `delay` seconds.
@@ -852,6 +846,13 @@ class Song(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_title} ({self.variant_label})"
+
+    @classmethod
+    def of(cls, transform: Transform, **fields) -> "Song":
+        """A new (unsaved) song of `transform`, with what it takes from its request: the mode,
+        the words, and the project unless `fields` names another."""
+        return cls(**{"transform": transform, "mode": transform.mode, "project_id": transform.project_id,
+                      "title": transform.title, "lyrics": transform.lyrics, "tags": transform.tags, **fields})
 
     def get_absolute_url(self) -> str:
         return reverse("studio:song_detail", args=[self.pk])
